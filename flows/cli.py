@@ -1,0 +1,96 @@
+"""The ``radar`` command line.
+
+Each group of commands lives in ``flows/commands/<topic>.py`` with a ``register(app)``
+function, so the modules stay small and their heavy imports (Prefect, SQLAlchemy) happen
+inside the command bodies: ``radar parse`` and ``radar diff`` never import Prefect.
+
+Errors: any :class:`parsers.errors.RadarError` (and the CLI's own ``CliError``) becomes one
+line on stderr and exit code 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import typer
+
+from parsers.errors import RadarError
+
+app = typer.Typer(
+    name="radar",
+    help="policy-radar: watch government documents, diff their tasks and targets, alert subscribers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Command modules, in help order. A module that does not exist yet is skipped so the
+#: CLI keeps working while the project grows.
+COMMAND_MODULES = (
+    "flows.commands.parse",
+    "flows.commands.diff",
+    "flows.commands.store",
+    "flows.commands.alerts",
+    "flows.commands.service",
+)
+
+_state = {"debug": False}
+
+
+class CliError(RadarError):
+    """A usage problem detected by a command (missing file, bad option value)."""
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+) -> None:
+    _state["debug"] = debug
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = import_module(_name)
+    except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is absent
+        if exc.name != _name:
+            raise
+        continue
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point with the one-line error convention."""
+    args = sys.argv[1:] if argv is None else argv
+    _state["debug"] = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("radar: interrupted\n")
+        raise SystemExit(130) from None
+    except RadarError as exc:
+        if _state["debug"]:
+            raise
+        sys.stderr.write(f"radar: {exc}\n")
+        raise SystemExit(1) from None
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.exceptions.Abort):
+            sys.stderr.write("radar: aborted\n")
+            raise SystemExit(1) from None
+        if _state["debug"]:
+            raise
+        sys.stderr.write(f"radar: unexpected {type(exc).__name__}: {exc} (rerun with --debug)\n")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""``radar`` sub-commands, one module per topic, each exposing ``register(app)``."""
