@@ -1,0 +1,230 @@
+"""Assemble a :class:`ParsedDocument` from an :class:`Extracted`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from parsers.errors import ParseError
+from parsers.readers.base import Extracted
+from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task, Unit
+from parsers.structure.clean import clean_paragraph, clean_paragraphs
+from parsers.structure.metadata import extract_metadata, split_issuers
+from parsers.structure.outline import Node, build_outline
+from parsers.structure.units import find_units, strip_annotation
+from parsers.structure.vocab import vocab
+
+_YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
+
+TargetExtractor = Callable[..., list[Target]]
+
+
+def _target_extractor() -> TargetExtractor:
+    try:
+        from parsers.targets import extract_targets
+    except ImportError:  # pragma: no cover - only while parsers.targets is being written
+        return lambda text, **_: []
+    return extract_targets
+
+
+def heading_title(text: str) -> str:
+    """The title of an item: its first sentence (or clause when the sentence is long)."""
+    for stops, limit in (("。：:", 48), ("，；;,", 40)):
+        cut = min((text.find(s) for s in stops if s in text), default=-1)
+        if 0 < cut <= limit:
+            return text[:cut].strip()
+    return text[:40].strip() if len(text) > 48 else text.rstrip("。；;").strip()
+
+
+def _inline_title(text: str) -> str:
+    cut = min((text.find(s) for s in "，。；;：" if s in text), default=-1)
+    if 0 < cut <= 48:
+        return text[:cut]
+    return heading_title(text)
+
+
+def _section_kind(title: str) -> tuple[str, str] | None:
+    """("task"|"goal"|"context", matched word) for a heading title, else None."""
+    if len(title) > 20:
+        return None
+    v = vocab()
+    for kind, words in (("goal", v.goal_sections), ("context", v.context_sections), ("task", v.task_sections)):
+        for word in words:
+            if word in title and (kind != "goal" or len(title) <= 12):
+                return kind, word
+    return None
+
+
+def _node_title(node: Node) -> str:
+    if node.style == "inline":
+        return _inline_title(node.text)
+    return heading_title(node.text)
+
+
+def _classify(node: Node) -> tuple[str, str] | None:
+    """The innermost section kind that applies to a node (itself if it is a bare heading)."""
+    chain = node.ancestors()
+    if "。" not in node.text:
+        chain = [*chain, node]
+    for anc in reversed(chain):
+        kind = _section_kind(_node_title(anc))
+        if kind:
+            return kind
+    return None
+
+
+def _own_units(node: Node) -> tuple[list[Unit], list[str]]:
+    """Units annotated on the item itself (its line and its body), and its text without them."""
+    units: list[Unit] = []
+    parts: list[str] = []
+    for para in [node.text, *node.body]:
+        ann = find_units(para)
+        if ann:
+            for u in ann.units:
+                if all(u.name != x.name or u.role != x.role for x in units):
+                    units.append(u)
+        rest = strip_annotation(para, ann)
+        if rest:
+            parts.append(rest)
+    return units, parts
+
+
+def _inherited_units(node: Node) -> list[Unit]:
+    for anc in reversed(node.ancestors()):
+        units: list[Unit] = []
+        for para in [anc.text, *anc.body]:
+            ann = find_units(para)
+            if ann:
+                units.extend(ann.units)
+        if units:
+            return units
+    return []
+
+
+def _path(node: Node) -> list[str]:
+    return [f"{a.label}{_node_title(a)}" for a in node.ancestors()]
+
+
+def _outline(node: Node) -> list[OutlineNode]:
+    return [
+        OutlineNode(number=c.label, title=_node_title(c), children=_outline(c))
+        for c in node.children
+    ]
+
+
+def _dedupe(targets: list[Target]) -> list[Target]:
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for t in targets:
+        key = (t.text, t.value, t.value_max, t.unit, t.year)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
+def build_document(extracted: Extracted) -> ParsedDocument:
+    paras = clean_paragraphs(extracted.paragraphs)
+    if not paras:
+        raise ParseError("no text found in the document")
+    meta = extract_metadata(paras)
+    body = [p for i, p in enumerate(paras) if i not in meta.consumed]
+    preamble, root = build_outline(body)
+    extract = _target_extractor()
+    forward_only = meta.kind in ("news", "reply")
+    nodes = root.walk()
+
+    # Which leaves are tasks.
+    candidates: list[tuple[Node, list[Unit], list[str]]] = []
+    classified: dict[int, tuple[str, str] | None] = {}
+    for node in nodes:
+        classified[id(node)] = _classify(node)
+    if meta.kind != "news":
+        v = vocab()
+        for node in nodes:
+            if not node.is_leaf:
+                continue
+            units, parts = _own_units(node)
+            units = units or _inherited_units(node)
+            cls = classified[id(node)]
+            if cls is None:
+                ok = bool(units)
+            elif cls[0] == "task":
+                ok = bool(units) or cls[1] not in v.units_required_sections
+            else:
+                ok = False
+            if ok:
+                candidates.append((node, units, parts))
+        if not candidates and meta.kind in ("plan", "notice"):
+            for node in nodes:
+                cls = classified[id(node)]
+                if node.is_leaf and (cls is None or cls[0] == "task"):
+                    units, parts = _own_units(node)
+                    candidates.append((node, units or _inherited_units(node), parts))
+
+    tasks: list[Task] = []
+    task_ids = set()
+    for node, units, parts in candidates:
+        task_ids.add(id(node))
+        if node.body and "。" not in node.text and len(parts) > 1:
+            title, text = heading_title(parts[0]), "\n".join(parts[1:])
+        else:
+            title = _node_title(node) if parts else _node_title(node)
+            text = "\n".join(parts)
+        tasks.append(
+            Task(
+                id="t" + ".".join(str(i) for i in node.index),
+                number=node.label,
+                path=_path(node),
+                title=title,
+                text=text,
+                units=units,
+                targets=_dedupe(extract(text, forward_only=forward_only)),
+            )
+        )
+
+    # Document-level goals: everything outside tasks (preamble, goal sections, context).
+    goals: list[Target] = []
+    for para in preamble:
+        goals.extend(extract(para, forward_only=forward_only))
+    for node in nodes:
+        if id(node) in task_ids:
+            continue
+        cls = classified[id(node)]
+        default_year = None
+        if cls and cls[0] == "goal":
+            section = node
+            while section.parent is not None and section.parent.style is not None and (
+                _section_kind(_node_title(section)) is None
+            ):
+                section = section.parent
+            intro = " ".join([section.text, *section.body][:2])
+            m = _YEAR_INTRO.search(intro)
+            default_year = int(m.group(1)) if m else None
+        texts = [node.text, *node.body] if "。" in node.text else node.body
+        for para in texts:
+            goals.extend(
+                extract(strip_annotation(para, find_units(para)), default_year=default_year, forward_only=forward_only)
+            )
+
+    cmeta = extracted.meta
+    issuers = meta.issuers or [
+        clean_paragraph(x) for i in cmeta.get("issuers") or [] for x in split_issuers(i)
+    ]
+    return ParsedDocument(
+        title=clean_paragraph(cmeta["title"]) if cmeta.get("title") and not meta.title else meta.title,
+        doc_number=meta.doc_number or cmeta.get("doc_number"),
+        issuers=issuers,
+        recipients=meta.recipients,
+        date=meta.date or cmeta.get("date"),
+        published=cmeta.get("published"),
+        kind=meta.kind,  # type: ignore[arg-type]
+        proposal=meta.proposal,
+        goals=_dedupe(goals),
+        tasks=tasks,
+        outline=_outline(root),
+        index_no=cmeta.get("index_no"),
+        attachments=[Attachment(**a) for a in cmeta.get("attachments") or []],
+        cites=meta.cites,
+        source_format=extracted.format,
+    )

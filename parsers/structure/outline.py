@@ -1,0 +1,190 @@
+"""The numbered outline of a document: ``一、`` ``（一）`` ``1.``/``1、`` ``（1）`` ``①`` and inline ``一是…二是…``.
+
+Levels are not fixed by marker style: a style's depth is where it first appears (a reply
+that uses ``1、`` at the top level nests ``（一）`` below it). A style seen again closes the
+deeper levels. A marker whose value continues an open item of another style (``二、`` after a
+``1、``) is that item's sibling: lists never start at 2, so this repairs mixed numbering.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM = "[一二三四五六七八九十百零〇]+"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+#: (style, pattern). Group 1 is the number; the match end is where the item text starts.
+MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("chapter", re.compile(rf"^第({_CN_NUM})章\s*")),
+    ("article", re.compile(rf"^第({_CN_NUM})条\s*")),
+    ("cn", re.compile(rf"^({_CN_NUM})\s*[、．.](?![\d一二三四五六七八九十])\s*")),
+    ("pcn", re.compile(rf"^[（(]\s*({_CN_NUM})\s*[）)]\s*")),
+    ("num", re.compile(r"^(\d{1,3})\s*(?:[.．](?!\d)|、)\s*")),
+    ("pnum", re.compile(r"^[（(]\s*(\d{1,3})\s*[）)]\s*")),
+    ("numparen", re.compile(r"^(\d{1,3})\s*[）)]\s*")),
+    ("circle", re.compile(rf"^([{_CIRCLED}])\s*")),
+)
+#: Conventional depth of each style, used only to repair mixed numbering.
+RANK = {"chapter": 0, "article": 1, "cn": 2, "pcn": 3, "num": 4, "pnum": 5, "numparen": 6, "circle": 7, "inline": 8, "": 9}
+_INLINE = re.compile(rf"(?:^|(?<=[。；;！：:]))\s*({_CN_NUM})是")
+
+
+def cn_int(text: str) -> int:
+    """Small Chinese numerals as used in outline markers (一..九十九, 一百…)."""
+    if text.isdigit():
+        return int(text)
+    if text in _CIRCLED:
+        return _CIRCLED.index(text) + 1
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = _CN_DIGITS.get(ch, 0)
+    return total + current
+
+
+@dataclass
+class Node:
+    """An outline item: its marker, its own text, the unnumbered paragraphs below it."""
+
+    style: str | None
+    value: int
+    label: str
+    text: str
+    body: list[str] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+    parent: Node | None = field(default=None, repr=False)
+    index: tuple[int, ...] = ()
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    def ancestors(self) -> list[Node]:
+        """From the outermost real ancestor down to the parent (the root excluded)."""
+        chain: list[Node] = []
+        node = self.parent
+        while node is not None and node.style is not None:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
+
+    def walk(self) -> list[Node]:
+        out: list[Node] = []
+        for child in self.children:
+            out.append(child)
+            out.extend(child.walk())
+        return out
+
+
+@dataclass(frozen=True)
+class Marker:
+    style: str
+    value: int
+    label: str
+    rest: str
+
+
+def match_marker(paragraph: str) -> Marker | None:
+    for style, pattern in MARKERS:
+        m = pattern.match(paragraph)
+        if m is None:
+            continue
+        rest = paragraph[m.end() :].strip()
+        if not rest:
+            return None
+        label = re.sub(r"\s+", "", m.group(0))
+        if style == "num" and re.match(r"^\d+(?:个|家|项|年|月|日|%)", rest):
+            return None
+        return Marker(style, cn_int(m.group(1)), label, rest)
+    return None
+
+
+def split_inline(paragraph: str) -> tuple[str, list[tuple[str, int, str]]] | None:
+    """``……：一是A；二是B。`` -> (lead-in, [("一是", 1, "A；"), ("二是", 2, "B。")]).
+
+    Only a run that starts at 一是 and continues 二是, 三是… in order counts, so a stray
+    "二是" in prose is not an item.
+    """
+    hits = [m for m in _INLINE.finditer(paragraph)]
+    items: list[tuple[int, int, str]] = []
+    expected = 1
+    for m in hits:
+        if cn_int(m.group(1)) == expected:
+            items.append((m.start(1), m.end(), m.group(1)))
+            expected += 1
+    if len(items) < 2:
+        return None
+    lead = paragraph[: items[0][0]].strip()
+    out: list[tuple[str, int, str]] = []
+    for i, (start, end, num) in enumerate(items):
+        stop = items[i + 1][0] if i + 1 < len(items) else len(paragraph)
+        del start
+        out.append((f"{num}是", cn_int(num), paragraph[end:stop].strip()))
+    return lead, out
+
+
+def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
+    """Split paragraphs into the preamble (before the first marker) and the outline tree."""
+    root = Node(style=None, value=0, label="", text="")
+    stack: list[Node] = [root]
+    preamble: list[str] = []
+    for para in paragraphs:
+        marker = match_marker(para)
+        if marker is None:
+            if len(stack) == 1:
+                preamble.append(para)
+            else:
+                stack[-1].body.append(para)
+            continue
+        styles = [n.style for n in stack]
+        if marker.style in styles:
+            del stack[styles.index(marker.style) :]
+        elif marker.value > 1:
+            # Only a conventionally higher style can be a mis-styled sibling (二、 after 1、);
+            # a deeper style (3. under （二）) is a child that merely continues its numbering.
+            for depth in range(len(stack) - 1, 0, -1):
+                cand = stack[depth]
+                if cand.value == marker.value - 1 and RANK[marker.style] < RANK[cand.style or ""]:
+                    del stack[depth:]
+                    break
+        parent = stack[-1]
+        node = Node(marker.style, marker.value, marker.label, marker.rest, parent=parent)
+        parent.children.append(node)
+        stack.append(node)
+    _expand_inline(root)
+    _number(root, ())
+    return preamble, root
+
+
+def _expand_inline(node: Node) -> None:
+    """Turn ``一是…二是…`` body paragraphs of a leaf heading into child items."""
+    for child in node.children:
+        _expand_inline(child)
+    if node.style is None or node.children:
+        return
+    kept: list[str] = []
+    for para in node.body:
+        split = split_inline(para)
+        if split is None:
+            kept.append(para)
+            continue
+        lead, items = split
+        if lead:
+            kept.append(lead)
+        for label, value, text in items:
+            node.children.append(Node("inline", value, label, text, parent=node))
+    node.body = kept
+
+
+def _number(node: Node, index: tuple[int, ...]) -> None:
+    node.index = index
+    for i, child in enumerate(node.children, start=1):
+        _number(child, (*index, i))
