@@ -1,0 +1,200 @@
+"""Document identity: which series a new document is a version of.
+
+Order of evidence (strongest first): an explicit ``--series KEY`` from the user; the same
+source URL as a stored version; the same *canonical title* (the title with version markers
+such as 征求意见稿/试行/（2025版） and the 关于印发…的通知 wrapper removed — offices re-issue
+revised plans under a new 文号, so a new doc number does not make a new document);
+otherwise a new series. A document that only cites another — a reply (复函/提案答复) quoting a
+plan, an 增补和调整 notice for a plan — is *related* to that plan and never becomes a
+version of it. The title rules are data (``storage/data/identity.toml``), so they can be
+reviewed and extended without touching code. Every decision carries its reason text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parsers.schema import ParsedDocument
+from storage.models import Series, Version
+
+RULES_FILE = Path(__file__).with_name("data") / "identity.toml"
+
+
+@dataclass(frozen=True)
+class _Rules:
+    unwrap: tuple[re.Pattern[str], ...]
+    bracketed: tuple[re.Pattern[str], ...]
+    words: re.Pattern[str]
+    strip: dict[int, Any]
+    adjust: tuple[re.Pattern[str], ...]
+    citing_kinds: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    words = sorted(data["markers"]["words"], key=len, reverse=True)
+    table: dict[int, Any] = {ord(c): None for c in data["strip"]["chars"]}
+    table.update({ord(c): "-" for c in data["strip"]["dashes"]})
+    return _Rules(
+        unwrap=tuple(re.compile(p) for p in data["unwrap"]["patterns"]),
+        bracketed=tuple(re.compile(p) for p in data["markers"]["bracketed"]),
+        words=re.compile("|".join(re.escape(w) for w in words)),
+        strip=table,
+        adjust=tuple(re.compile(p) for p in data["citing"]["adjust_patterns"]),
+        citing_kinds=frozenset(data["citing"]["kinds"]),
+    )
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def canonical_title(title: str | None) -> str:
+    """The title with version markers, wrappers, brackets and spaces removed.
+
+    ``关于印发《成都市元宇宙产业发展行动计划（2022—2025年）（试行）》的通知`` and
+    ``成都市元宇宙产业发展行动计划(2022-2025年)(2025版)`` both give
+    ``成都市元宇宙产业发展行动计划2022-2025年``. Year ranges stay: a 2026-2028 plan is a
+    different plan.
+    """
+    if not title:
+        return ""
+    rules = _rules()
+    text = "".join(_nfkc(title).split())
+    for pattern in rules.unwrap:
+        m = pattern.match(text)
+        if m:
+            text = m.group(1)
+            break
+    for pattern in rules.bracketed:
+        text = pattern.sub("", text)
+    # Bracketed bare markers like (试行) / 【征求意见稿】 first, then markers written loose.
+    text = re.sub(r"[(\[【〔]\s*(?:" + rules.words.pattern + r")\s*[)\]】〕]", "", text)
+    text = rules.words.sub("", text)
+    text = text.translate(rules.strip)
+    return text
+
+
+def adjusted_title(title: str | None) -> str | None:
+    """For an adjustment notice (关于…增补和调整的通知), the title of the document it adjusts."""
+    if not title:
+        return None
+    text = "".join(_nfkc(title).split())
+    for pattern in _rules().adjust:
+        m = pattern.match(text)
+        if m and m.group(1):
+            # The adjusted document is usually named in book-title marks; trust them first.
+            quoted = re.search(r"《(.+?)》", text)
+            return quoted.group(1) if quoted else m.group(1)
+    return None
+
+
+def is_citing_kind(kind: str | None) -> bool:
+    """Kinds (replies) that only ever cite other documents."""
+    return (kind or "") in _rules().citing_kinds
+
+
+def derive_series_key(canonical: str, *, source_url: str | None, content_hash: str) -> str:
+    """A deterministic key for a new series, so two workers creating the same series at
+    once collide on ``series.key`` instead of making two series."""
+    basis = canonical or source_url or content_hash
+    return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SeriesMatch:
+    """Where a document belongs: ``series`` None means a new series (with ``key`` if given)."""
+
+    series: Series | None
+    reason: str
+    related_to: Version | None = None
+    canonical: str = ""
+    citing: bool = False
+
+
+def _latest_version(session: Session, series_id: int) -> Version | None:
+    return session.scalar(
+        select(Version).where(Version.series_id == series_id).order_by(Version.seq.desc()).limit(1)
+    )
+
+
+def _compatible(series: Series, citing: bool) -> bool:
+    """A citing document only joins citing series, and a plan never joins a reply's series."""
+    return is_citing_kind(series.kind) == citing
+
+
+def _find_related(session: Session, parsed: ParsedDocument) -> Version | None:
+    candidates: list[str] = []
+    adjusted = adjusted_title(parsed.title)
+    if adjusted:
+        candidates.append(canonical_title(adjusted))
+    candidates.extend(canonical_title(c) for c in parsed.cites)
+    for canon in dict.fromkeys(c for c in candidates if c):
+        for series in session.scalars(
+            select(Series).where(Series.canonical_title == canon).order_by(Series.id)
+        ):
+            if is_citing_kind(series.kind):
+                continue
+            latest = _latest_version(session, series.id)
+            if latest is not None:
+                return latest
+    return None
+
+
+def resolve_series(
+    session: Session,
+    parsed: ParsedDocument,
+    *,
+    source_url: str | None = None,
+    series_key: str | None = None,
+) -> SeriesMatch:
+    """Decide the series of ``parsed`` (see the module docstring for the order of evidence)."""
+    canon = canonical_title(parsed.title)
+    related = _find_related(session, parsed)
+    # An adjustment notice counts as citing only when the document it adjusts is known:
+    # "关于推进结构调整的通知" is an ordinary notice.
+    citing = is_citing_kind(parsed.kind) or (
+        related is not None and adjusted_title(parsed.title) is not None
+    )
+
+    def match(series: Series | None, reason: str) -> SeriesMatch:
+        return SeriesMatch(series, reason, related, canon, citing)
+
+    if series_key:
+        series = session.scalar(select(Series).where(Series.key == series_key))
+        return match(series, "explicit series key")
+
+    if source_url:
+        for version in session.scalars(
+            select(Version)
+            .where(Version.source_url == source_url)
+            .order_by(Version.id.desc())
+            .limit(5)
+        ):
+            if _compatible(version.series, citing):
+                return match(version.series, "same source URL")
+
+    if canon:
+        for series in session.scalars(
+            select(Series).where(Series.canonical_title == canon).order_by(Series.id)
+        ):
+            if not _compatible(series, citing):
+                continue
+            latest = _latest_version(session, series.id)
+            reason = f"same canonical title '{canon}'"
+            if parsed.doc_number and latest is not None and latest.doc_number != parsed.doc_number:
+                reason += f" (new doc number {parsed.doc_number})"
+            return match(series, reason)
+
+    return match(None, "new series")

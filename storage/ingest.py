@@ -1,0 +1,432 @@
+"""Store one parsed document: the single, atomic, idempotent way in.
+
+``ingest`` decides between four outcomes:
+
+* ``same_bytes``   — these exact bytes are stored already: one ``fetches`` row, nothing else;
+* ``same_content`` — other bytes, same canonical content (the PDF of a DOCX we have):
+  one ``fetches`` row pointing at the stored version;
+* ``new_series`` / ``new_version`` — a version with its task/unit/target rows, a change set
+  with its changes and change units (the first version of a series gets an empty change set
+  with ``is_new_document``), the fetch row, and whatever ``on_change_set`` adds (the alerts
+  outbox) — all in ONE transaction, so a failure anywhere leaves nothing behind.
+
+Races between workers are settled by unique constraints (``series.key``, ``(series_id,
+seq)``, ``(series_id, content_hash)``): the loser gets an ``IntegrityError``, and the whole
+transaction is retried once, re-resolving identity against what the winner committed. On
+SQLite the write transaction starts with ``BEGIN IMMEDIATE`` so workers simply queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from parsers.schema import ParsedDocument
+from parsers.schema import Target as TargetModel
+from storage.db import write_session
+from storage.errors import StorageError
+from storage.identity import SeriesMatch, derive_series_key, resolve_series
+from storage.models import (
+    Change,
+    ChangeSet,
+    ChangeUnit,
+    Fetch,
+    Series,
+    TargetRow,
+    Task,
+    TaskUnit,
+    Version,
+)
+from storage.rawstore import put_raw
+from storage.units import unit_key
+
+DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
+ChangeSetHook = Callable[[Session, int], None]
+
+#: Keys left out of the content hash: they describe the container or the website, not what
+#: the document says (a PDF and a DOCX of one text must hash alike).
+VOLATILE_KEYS = ("source_format", "published", "attachments", "parser_version")
+
+
+@dataclass
+class IngestResult:
+    series_key: str
+    series_title: str | None
+    version_seq: int
+    version_id: int
+    #: new_series | new_version | same_content | same_bytes
+    status: str
+    change_set_id: int | None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    match_reason: str = ""
+    related_to: int | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def content_hash(parsed: ParsedDocument) -> str:
+    """sha256 of the parsed JSON without volatile keys, with sorted keys."""
+    data = parsed.to_json_dict()
+    for key in VOLATILE_KEYS:
+        data.pop(key, None)
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def default_diff(old: ParsedDocument, new: ParsedDocument) -> list[dict[str, Any]]:
+    """``parsers.diff`` when it is installed; no changes while it is absent."""
+    try:
+        from parsers.diff import diff_documents
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"parsers.diff", "parsers"}:
+            raise
+        return []
+    changes: list[dict[str, Any]] = diff_documents(old, new).to_json_dict()["changes"]
+    return changes
+
+
+def _format_of(parsed: ParsedDocument, filename: str | None) -> str | None:
+    if parsed.source_format:
+        return parsed.source_format
+    if filename and "." in filename:
+        return filename.rsplit(".", 1)[1].lower()
+    return None
+
+
+def _dec(value: int | float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _target_row(target: TargetModel, version_id: int, ord_: int) -> TargetRow:
+    return TargetRow(
+        version_id=version_id,
+        ord=ord_,
+        metric=target.metric,
+        value=_dec(target.value),
+        value_max=_dec(target.value_max),
+        unit=target.unit,
+        year=target.year,
+        comparator=target.comparator,
+        text=target.text,
+    )
+
+
+def _add_rows(session: Session, version: Version, parsed: ParsedDocument) -> None:
+    """tasks, task_units and targets for ``version`` (ids come back in one flush)."""
+    for i, goal in enumerate(parsed.goals):
+        session.add(_target_row(goal, version.id, i))
+    for i, task in enumerate(parsed.tasks):
+        row = Task(
+            version_id=version.id,
+            ord=i,
+            task_key=task.id,
+            number=task.number,
+            path=list(task.path),
+            title=task.title,
+            text=task.text,
+        )
+        row.units = [
+            TaskUnit(name=u.name, unit_key=unit_key(u.name), role=u.role) for u in task.units
+        ]
+        session.add(row)
+        for j, target in enumerate(task.targets):
+            trow = _target_row(target, version.id, j)
+            trow.task = row
+            session.add(trow)
+
+
+def _find_task(change: dict[str, Any], doc: ParsedDocument, side: str) -> Any:
+    """The task a change is about in one version: by id when the diff gives one, else title."""
+    for key in (f"id_{side}", f"{side}_id"):
+        tid = change.get(key)
+        if tid:
+            for task in doc.tasks:
+                if task.id == tid:
+                    return task
+    title = change.get("task")
+    if title:
+        for task in doc.tasks:
+            if task.title == title:
+                return task
+    return None
+
+
+def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[ChangeUnit]:
+    """added/removed units of a change, and the units of its task in either version."""
+    units: list[ChangeUnit] = []
+    seen: set[tuple[str, str]] = set()
+    named: list[tuple[str, str]] = [
+        (n, "added") for n in change.get("added") or [] if isinstance(n, str)
+    ]
+    named += [(n, "removed") for n in change.get("removed") or [] if isinstance(n, str)]
+    for task in (new_task, old_task):
+        if task is not None:
+            named += [(u.name, "task_unit") for u in task.units]
+    named += [(n, "task_unit") for n in change.get("units") or [] if isinstance(n, str)]
+    for name, relation in named:
+        key = unit_key(name)
+        if (key, relation) not in seen:
+            seen.add((key, relation))
+            units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
+    return units
+
+
+def _change_rows(
+    change_set_id: int, changes: list[dict[str, Any]], old: ParsedDocument, new: ParsedDocument
+) -> list[Change]:
+    rows: list[Change] = []
+    for i, change in enumerate(changes):
+        new_task = _find_task(change, new, "after")
+        old_task = _find_task(change, old, "before")
+        body = new_task if new_task is not None else old_task
+        row = Change(
+            change_set_id=change_set_id,
+            ord=i,
+            kind=str(change.get("kind", "")),
+            severity=str(change.get("severity", "info")),
+            task_title=change.get("task"),
+            task_text=body.text if body is not None else None,
+            summary=change.get("summary"),
+            payload=change,
+        )
+        units = _change_units(change, new_task, old_task)
+        row.units = units
+        rows.append(row)
+    return rows
+
+
+def _unique_key(session: Session, base: str) -> str:
+    key, n = base, 1
+    while session.scalar(select(Series.id).where(Series.key == key)) is not None:
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+def _record_fetch(
+    session: Session, version: Version, status: str, raw_hash: str, meta: dict[str, Any]
+) -> None:
+    session.add(
+        Fetch(
+            url=meta["source_url"],
+            filename=meta["filename"],
+            raw_hash=raw_hash,
+            version_id=version.id,
+            etag=meta["etag"],
+            last_modified=meta["last_modified"],
+            status=status,
+        )
+    )
+
+
+def _existing(session: Session, version: Version, status: str, match_reason: str) -> IngestResult:
+    series = version.series
+    return IngestResult(
+        series_key=series.key,
+        series_title=series.title,
+        version_seq=version.seq,
+        version_id=version.id,
+        status=status,
+        change_set_id=None,
+        changes=[],
+        match_reason=match_reason,
+        related_to=version.related_to,
+    )
+
+
+def _ingest_once(
+    session: Session,
+    parsed: ParsedDocument,
+    raw_hash: str,
+    chash: str,
+    meta: dict[str, Any],
+    series_key: str | None,
+    diff: DiffFn,
+    on_change_set: ChangeSetHook | None,
+) -> IngestResult:
+    # 1. The same bytes again (in the requested series, when one is named).
+    stmt = select(Version).where(Version.raw_hash == raw_hash)
+    if series_key:
+        stmt = stmt.join(Series, Version.series_id == Series.id).where(Series.key == series_key)
+    same = session.scalars(stmt.order_by(Version.id).limit(1)).first()
+    if same is not None:
+        _record_fetch(session, same, "same_bytes", raw_hash, meta)
+        return _existing(session, same, "same_bytes", "same bytes")
+
+    # 2. Which series; the same canonical content there already?
+    match: SeriesMatch = resolve_series(
+        session, parsed, source_url=meta["source_url"], series_key=series_key
+    )
+    series = match.series
+    if series is not None:
+        same = session.scalar(
+            select(Version).where(Version.series_id == series.id, Version.content_hash == chash)
+        )
+        if same is not None:
+            _record_fetch(session, same, "same_content", raw_hash, meta)
+            return _existing(session, same, "same_content", "same content")
+
+    # 3. A new version (of a new series, perhaps).
+    status = "new_version"
+    if series is None:
+        status = "new_series"
+        key = series_key or _unique_key(
+            session,
+            derive_series_key(match.canonical, source_url=meta["source_url"], content_hash=chash),
+        )
+        series = Series(
+            key=key,
+            canonical_title=match.canonical,
+            title=parsed.title,
+            issuer=parsed.issuers[0] if parsed.issuers else None,
+            kind=parsed.kind,
+        )
+        session.add(series)
+        session.flush()
+        previous = None
+    else:
+        previous = session.scalar(
+            select(Version)
+            .where(Version.series_id == series.id)
+            .order_by(Version.seq.desc())
+            .limit(1)
+        )
+    seq = (
+        session.scalar(select(func.max(Version.seq)).where(Version.series_id == series.id)) or 0
+    ) + 1
+    doc = parsed.to_json_dict()
+    published = meta["published"] or parsed.published
+    if published and not doc.get("published"):
+        doc["published"] = published
+    version = Version(
+        series_id=series.id,
+        seq=seq,
+        content_hash=chash,
+        raw_hash=raw_hash,
+        filename=meta["filename"],
+        format=_format_of(parsed, meta["filename"]),
+        parsed=doc,
+        parser_version=parsed.parser_version,
+        title=parsed.title,
+        doc_number=parsed.doc_number,
+        date=parsed.date,
+        published=published,
+        kind=parsed.kind,
+        source_url=meta["source_url"],
+        etag=meta["etag"],
+        last_modified=meta["last_modified"],
+        match_reason=match.reason,
+        related_to=match.related_to.id if match.related_to is not None else None,
+    )
+    session.add(version)
+    session.flush()
+    _add_rows(session, version, parsed)
+    if previous is not None:
+        # Keep the series' display title current (the latest version's).
+        series.title = parsed.title or series.title
+
+    changes: list[dict[str, Any]] = []
+    change_set = ChangeSet(
+        series_id=series.id,
+        from_version_id=previous.id if previous is not None else None,
+        to_version_id=version.id,
+        is_new_document=previous is None,
+    )
+    session.add(change_set)
+    session.flush()
+    if previous is not None:
+        old = ParsedDocument.from_json_dict(previous.parsed)
+        changes = list(diff(old, parsed))
+        change_set.alert_count = sum(1 for c in changes if c.get("severity") == "alert")
+        change_set.info_count = len(changes) - change_set.alert_count
+        session.add_all(_change_rows(change_set.id, changes, old, parsed))
+    session.flush()
+    if on_change_set is not None:
+        on_change_set(session, change_set.id)
+    _record_fetch(session, version, "new_version", raw_hash, meta)
+    session.flush()
+    return IngestResult(
+        series_key=series.key,
+        series_title=series.title,
+        version_seq=seq,
+        version_id=version.id,
+        status=status,
+        change_set_id=change_set.id,
+        changes=changes,
+        match_reason=match.reason,
+        related_to=version.related_to,
+    )
+
+
+def ingest(
+    session_factory: sessionmaker[Session],
+    data: bytes,
+    parsed: ParsedDocument,
+    *,
+    filename: str | None = None,
+    source_url: str | None = None,
+    series_key: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    published: str | None = None,
+    diff: DiffFn | None = None,
+    on_change_set: ChangeSetHook | None = None,
+) -> IngestResult:
+    """Store ``data`` (already parsed to ``parsed``) atomically; see the module docstring."""
+    raw_hash, _ = put_raw(data)
+    chash = content_hash(parsed)
+    meta = {
+        "filename": filename,
+        "source_url": source_url,
+        "etag": etag,
+        "last_modified": last_modified,
+        "published": published,
+    }
+    diff_fn = diff or default_diff
+    for attempt in (1, 2):
+        try:
+            with write_session(session_factory) as session:
+                return _ingest_once(
+                    session, parsed, raw_hash, chash, meta, series_key, diff_fn, on_change_set
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:
+    """Parse with the sandbox (``parsers.sandbox.parse_untrusted``) when it exists."""
+    try:
+        from parsers.sandbox import parse_untrusted
+    except ModuleNotFoundError as exc:
+        if exc.name != "parsers.sandbox":
+            raise
+        from parsers import parse_bytes
+
+        return parse_bytes(data, filename)
+    parsed: ParsedDocument = parse_untrusted(data, filename)
+    return parsed
+
+
+def ingest_file(path: str | Path, series_key: str | None = None) -> IngestResult:
+    """Read, parse and ingest one local file into the configured database (the CLI body)."""
+    from storage.db import open_db
+
+    file = Path(path)
+    if not file.is_file():
+        raise StorageError(f"{file}: no such file")
+    data = file.read_bytes()
+    parsed = parse_file_bytes(data, file.name)
+    _, factory = open_db()
+    return ingest(factory, data, parsed, filename=file.name, series_key=series_key)
