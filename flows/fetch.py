@@ -1,0 +1,625 @@
+"""The polite, safe HTTP client for government sites.
+
+Government sites are slow, rate-limit aggressively (WAFs answer 403/429/5xx under load), often
+send GBK pages without a charset, and rarely change: most polls should cost one request and no
+parse. So :class:`Fetcher` keeps one ``requests.Session`` and adds, around each request:
+
+- the address guard (:mod:`flows.ssrf`): every hop checked, the connection pinned to the
+  checked address;
+- robots.txt (cached per host; an unreachable or erroring robots.txt means "allowed"), and its
+  ``Crawl-delay`` raising the per-host interval;
+- a per-host minimum interval and concurrency cap, shared by all threads;
+- explicit connect/read timeouts and an overall body deadline;
+- retries with exponential backoff on connection errors, timeouts, 408/429/5xx, honouring
+  ``Retry-After`` (capped);
+- a size limit enforced while streaming the (decoded) body, so a decompression bomb or an
+  endless response is cut off;
+- conditional GET from a :class:`FetchState` (``If-None-Match``/``If-Modified-Since``) plus a
+  content hash, raising :class:`NotModified` when nothing changed.
+
+Errors are narrow: :class:`SourceUnavailable` (retry later), :class:`FetchRefused` (never
+retry), :class:`FetchFailed` (the server said no, e.g. 404), :class:`NotModified` (success,
+nothing new).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import requests.structures
+
+from flows.ssrf import (
+    ALLOWED_SCHEMES,
+    FetchRefused,
+    PinnedAdapter,
+    Resolver,
+    SSRFGuard,
+    UnresolvableHost,
+)
+from parsers.errors import RadarError
+
+__all__ = [
+    "CachedState",
+    "FetchFailed",
+    "FetchRefused",
+    "FetchResult",
+    "FetchState",
+    "Fetcher",
+    "MemoryFetchState",
+    "NotModified",
+    "ResponseTooLarge",
+    "SourceUnavailable",
+    "decode_html",
+]
+
+MiB = 1024 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+#: robots.txt is small; a huge one is a misconfiguration, not rules worth reading.
+ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_TTL_SECONDS = 3600.0
+#: Crawl-delay values above this are ignored (some sites write 86400).
+CRAWL_DELAY_CAP = 10.0
+#: Body download may take at most this many read timeouts in total (slow-drip servers).
+BODY_DEADLINE_FACTOR = 10
+#: Error bodies are read only this far (they are logged, never parsed).
+ERROR_BODY_BYTES = 64 * 1024
+
+
+class SourceUnavailable(RadarError):
+    """The site did not answer usefully (connection error, timeout, 5xx, 429): retry later."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class ResponseTooLarge(FetchRefused):
+    """The body is over ``max_bytes`` (declared or while streaming); the download was cut."""
+
+
+class FetchFailed(RadarError):
+    """The server answered with a definite client error (404, 410, 403 …): retrying won't help.
+
+    Kept apart from :class:`SourceUnavailable` so Prefect retry conditions don't hammer a
+    page that is gone; the flows record it on the source's health instead.
+    """
+
+    def __init__(self, message: str, *, url: str, status: int) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CachedState:
+    """What we remember about a URL to make the next request conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+
+class NotModified(RadarError):
+    """Not a failure: the server said 304, or the body hashes the same as last time."""
+
+    def __init__(self, message: str, *, url: str, state: CachedState | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.state = state
+
+
+class FetchState(Protocol):
+    """Per-URL validators; the storage layer provides a DB-backed implementation."""
+
+    def get(self, url: str) -> CachedState | None: ...
+
+    def put(self, url: str, state: CachedState) -> None: ...
+
+
+class MemoryFetchState:
+    """A thread-safe in-memory :class:`FetchState` (tests, one-off runs)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, CachedState] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> CachedState | None:
+        with self._lock:
+            return self._data.get(url)
+
+    def put(self, url: str, state: CachedState) -> None:
+        with self._lock:
+            self._data[url] = state
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One fetched resource. ``url`` is the final URL after redirects."""
+
+    url: str
+    status: int
+    content: bytes
+    content_type: str | None
+    charset: str | None  # as declared in the Content-Type header, else None
+    etag: str | None
+    last_modified: str | None
+    content_hash: str  # sha256 hex of content
+    fetched_at: datetime
+    from_cache: bool = False
+    requested_url: str = ""  # the URL passed to get() (the FetchState key)
+
+    @property
+    def state(self) -> CachedState:
+        return CachedState(self.etag, self.last_modified, self.content_hash)
+
+
+@dataclass
+class _Response:
+    url: str
+    status: int
+    headers: requests.structures.CaseInsensitiveDict[str]
+    content: bytes
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, status: int | None, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass
+class _HostSlot:
+    semaphore: threading.BoundedSemaphore
+    next_start: float = 0.0
+    interval: float = 0.0
+
+
+class HostThrottle:
+    """Per-host minimum interval between request starts and a cap on concurrent requests."""
+
+    def __init__(self, interval: float, concurrency: int) -> None:
+        self.interval = interval
+        self.concurrency = max(1, concurrency)
+        self._lock = threading.Lock()
+        self._slots: dict[str, _HostSlot] = {}
+
+    def _slot(self, host: str) -> _HostSlot:
+        with self._lock:
+            slot = self._slots.get(host)
+            if slot is None:
+                slot = _HostSlot(threading.BoundedSemaphore(self.concurrency), 0.0, self.interval)
+                self._slots[host] = slot
+            return slot
+
+    def set_interval(self, host: str, seconds: float) -> None:
+        slot = self._slot(host)
+        with self._lock:
+            slot.interval = max(self.interval, seconds)
+
+    @contextmanager
+    def hold(self, host: str) -> Iterator[None]:
+        slot = self._slot(host)
+        slot.semaphore.acquire()
+        try:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, slot.next_start)
+                slot.next_start = start + slot.interval
+            if start > now:
+                time.sleep(start - now)
+            yield
+        finally:
+            slot.semaphore.release()
+
+
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("policy-radar")
+    except Exception:  # not installed (running from a source tree)
+        return "0"
+
+
+def _declared_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("'\"") or None
+    return None
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class Fetcher:
+    """See the module docstring. One instance per poll cycle (or per process); thread-safe.
+
+    ``retries`` counts retries after the first attempt (``retries=3`` -> up to 4 requests);
+    the wait before retry *n* (0-based) is ``backoff * 2**n`` or the server's Retry-After,
+    whichever is longer, capped at ``max_retry_after``. ``resolver``/``connect_map``/``verify``
+    are for tests and special deployments (custom CA bundle).
+    """
+
+    def __init__(
+        self,
+        *,
+        state: FetchState | None = None,
+        allow_private: bool | None = None,
+        user_agent: str | None = None,
+        timeout: tuple[float, float] = (5, 30),
+        max_bytes: int = 50 * MiB,
+        max_redirects: int = 5,
+        per_host_interval: float = 1.0,
+        per_host_concurrency: int = 2,
+        retries: int = 3,
+        backoff: float = 0.5,
+        respect_robots: bool = True,
+        max_retry_after: float = 60.0,
+        resolver: Resolver | None = None,
+        connect_map: dict[str, str] | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        if allow_private is None or user_agent is None:
+            from storage.settings import load_settings
+
+            settings = load_settings()
+            if allow_private is None:
+                allow_private = settings.allow_private_networks
+            if user_agent is None:
+                user_agent = f"policy-radar/{_package_version()} (+{settings.base_url})"
+        self.state: FetchState = state if state is not None else MemoryFetchState()
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.respect_robots = respect_robots
+        self.guard = SSRFGuard(
+            allow_private=allow_private, resolver=resolver, connect_map=connect_map
+        )
+        self.throttle = HostThrottle(per_host_interval, per_host_concurrency)
+        self._session = requests.Session()
+        # No environment proxies or .netrc: a proxy would bypass the address pinning.
+        self._session.trust_env = False
+        self._session.verify = verify
+        self._session.max_redirects = 0
+        adapter = PinnedAdapter(self.guard, pool_maxsize=max(2, per_host_concurrency))
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, adapter)
+        self._session.headers.update(
+            {
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/pdf,*/*;q=0.8",
+                "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+            }
+        )
+        self._robots: dict[str, tuple[urllib.robotparser.RobotFileParser | None, float]] = {}
+        self._robots_locks: dict[str, threading.Lock] = {}
+        self._robots_guard = threading.Lock()
+
+    # -- public ---------------------------------------------------------------------------
+
+    def get(self, url: str, *, conditional: bool = True, remember: bool = True) -> FetchResult:
+        """Fetch ``url``; raise :class:`NotModified` if the stored validators or hash match.
+
+        With ``remember=False`` the new validators are not stored: call :meth:`remember`
+        once the caller has processed the result, so a crash in between does not make the
+        next poll skip a document it never stored.
+        """
+        self.guard.check(url)  # fail fast, before robots.txt, with the caller's URL
+        if self.respect_robots and not self._robots_allows(url):
+            raise FetchRefused(f"{url}: disallowed by robots.txt", url=url)
+        cached = self.state.get(url) if conditional else None
+        headers: dict[str, str] = {}
+        if cached is not None:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        response = self._with_retries(url, headers, self.max_bytes)
+        if response.status == 304:
+            raise NotModified(f"{url}: not modified (HTTP 304)", url=url, state=cached)
+        if response.status >= 300:
+            raise FetchFailed(
+                f"{url}: HTTP {response.status}", url=response.url, status=response.status
+            )
+        content_type = response.headers.get("Content-Type")
+        result = FetchResult(
+            url=response.url,
+            status=response.status,
+            content=response.content,
+            content_type=content_type.split(";")[0].strip().lower() if content_type else None,
+            charset=_declared_charset(content_type),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_hash=hashlib.sha256(response.content).hexdigest(),
+            fetched_at=datetime.now(UTC),
+            requested_url=url,
+        )
+        if cached is not None and cached.content_hash == result.content_hash:
+            self.state.put(url, result.state)  # keep the fresher validators
+            raise NotModified(f"{url}: content unchanged (same hash)", url=url, state=cached)
+        if remember:
+            self.state.put(url, result.state)
+        return result
+
+    def remember(self, result: FetchResult) -> None:
+        """Store ``result``'s validators (after a ``get(..., remember=False)``)."""
+        self.state.put(result.requested_url or result.url, result.state)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- retries and redirects -------------------------------------------------------------
+
+    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> _Response:
+        attempts = self.retries + 1
+        last: _Retryable | None = None
+        for attempt in range(attempts):
+            try:
+                return self._exchange(url, headers, max_bytes)
+            except _Retryable as exc:
+                last = exc
+                if attempt + 1 >= attempts:
+                    break
+                wait = self.backoff * (2**attempt)
+                if exc.retry_after is not None:
+                    wait = max(wait, exc.retry_after)
+                time.sleep(min(wait, self.max_retry_after))
+        assert last is not None
+        raise SourceUnavailable(
+            f"{url}: {last} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+            url=url,
+            status=last.status,
+        )
+
+    def _exchange(self, url: str, headers: dict[str, str], max_bytes: int) -> _Response:
+        """One attempt: follow redirects by hand (each hop guarded), read the body capped."""
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme.lower() not in ALLOWED_SCHEMES:
+                raise FetchRefused(
+                    f"{url}: redirect to {current} refused (only http and https)", url=url
+                )
+            with self.throttle.hold(parts.netloc.lower()):
+                try:
+                    response = self._session.get(
+                        current,
+                        headers=headers,
+                        timeout=self.timeout,
+                        stream=True,
+                        allow_redirects=False,
+                    )
+                except UnresolvableHost as exc:
+                    raise _Retryable(str(exc), None, None) from None
+                except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+                    raise FetchRefused(f"{current}: {exc}", url=url) from None
+                except requests.RequestException as exc:
+                    raise _Retryable(_describe(exc), None, None) from None
+                try:
+                    status = response.status_code
+                    location = response.headers.get("Location")
+                    if status in REDIRECT_STATUSES and location:
+                        current = urljoin(current, location.strip())
+                        continue
+                    if status in RETRY_STATUSES:
+                        raise _Retryable(
+                            f"HTTP {status}",
+                            status,
+                            _retry_after_seconds(response.headers.get("Retry-After")),
+                        )
+                    limit = max_bytes if status < 300 else min(max_bytes, ERROR_BODY_BYTES)
+                    content = self._read_capped(response, limit, url, truncate=status >= 300)
+                    return _Response(response.url or current, status, response.headers, content)
+                finally:
+                    response.close()
+        raise FetchRefused(f"{url}: more than {self.max_redirects} redirects", url=url)
+
+    def _read_capped(
+        self, response: requests.Response, limit: int, url: str, *, truncate: bool
+    ) -> bytes:
+        length = response.headers.get("Content-Length", "")
+        if not truncate and length.isdigit() and int(length) > limit:
+            raise ResponseTooLarge(
+                f"{url}: response is {int(length)} bytes, over the {limit}-byte limit", url=url
+            )
+        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.timeout[1]
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                total += len(chunk)
+                if total > limit:
+                    if truncate:
+                        break
+                    raise ResponseTooLarge(
+                        f"{url}: response exceeds the {limit}-byte limit", url=url
+                    )
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _Retryable("body download too slow", response.status_code, None)
+        except requests.RequestException as exc:
+            raise _Retryable(_describe(exc), response.status_code, None) from None
+        return b"".join(chunks)
+
+    # -- robots.txt ------------------------------------------------------------------------
+
+    def _robots_allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        key = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        with self._robots_guard:
+            lock = self._robots_locks.setdefault(key, threading.Lock())
+        with lock:
+            entry = self._robots.get(key)
+            if entry is None or time.monotonic() - entry[1] > ROBOTS_TTL_SECONDS:
+                entry = (self._load_robots(key), time.monotonic())
+                self._robots[key] = entry
+        parser = entry[0]
+        return parser is None or parser.can_fetch(self.user_agent, url)
+
+    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+        """The parsed robots.txt, or None when there is none we can read (= all allowed).
+
+        Following RFC 9309 for 4xx, and the brief for 5xx/unreachable: a government WAF that
+        errors on robots.txt must not silence a source. Refusals (unsafe address) propagate.
+        """
+        try:
+            response = self._exchange(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES)
+        except (_Retryable, FetchRefused):
+            return None
+        if response.status != 200:
+            return None
+        text = response.content.decode("utf-8", errors="replace")
+        parser = urllib.robotparser.RobotFileParser(f"{origin}/robots.txt")
+        parser.parse(text.splitlines())
+        delay = parser.crawl_delay(self.user_agent)
+        if delay:
+            self.throttle.set_interval(
+                urlsplit(origin).netloc.lower(), min(float(delay), CRAWL_DELAY_CAP)
+            )
+        return parser
+
+
+def _describe(exc: requests.RequestException) -> str:
+    """A short reason: 'read timeout', 'connection refused' … (not a 300-char urllib3 repr)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "read timeout"
+    text = str(exc)
+    if "timed out" in text.lower():
+        return "read timeout"
+    if "Connection refused" in text:
+        return "connection refused"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection broken mid-body"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "connection error"
+    return type(exc).__name__
+
+
+# -- decoding --------------------------------------------------------------------------------
+
+#: The GB family decodes as its superset gb18030: pages declared gb2312 routinely contain
+#: GBK-only characters (人名用字, 〔〕 brackets in 文号), which strict gb2312 rejects.
+CHARSET_ALIASES = {
+    "gb2312": "gb18030",
+    "gb_2312": "gb18030",
+    "gb_2312-80": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "ms936": "gb18030",
+    "windows-936": "gb18030",
+    "euc-cn": "gb18030",
+    "csgb2312": "gb18030",
+    "gb18030": "gb18030",
+    "utf8": "utf-8",
+}
+#: Declared charsets that servers send by default rather than by knowledge; a meta tag wins.
+WEAK_CHARSETS = frozenset({"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252"})
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def normalize_charset(name: str | None) -> str | None:
+    """Canonical codec name for a declared charset, or None if Python does not know it."""
+    if not name:
+        return None
+    lowered = name.strip().strip("'\"").lower()
+    lowered = CHARSET_ALIASES.get(lowered, lowered)
+    try:
+        return codecs.lookup(lowered).name
+    except LookupError:
+        return None
+
+
+def _try(content: bytes, encoding: str | None) -> str | None:
+    if not encoding:
+        return None
+    try:
+        return content.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_html(content: bytes, declared_charset: str | None) -> str:
+    """Decode an HTML page: BOM, declared header charset, meta tag, then detection.
+
+    A declared charset that fails to decode strictly is treated as a lie (common: a
+    ``charset=utf-8`` header in front of a GBK page) and the next clue is tried. Without any
+    clue, strict UTF-8, then strict gb18030 (short GBK pages fool statistical detectors),
+    then charset-normalizer, then UTF-8 with replacement characters.
+    """
+    for bom, encoding in _BOMS:
+        if content.startswith(bom):
+            return content.decode(encoding, errors="replace")
+    declared = normalize_charset(declared_charset)
+    meta_match = _META_CHARSET.search(content[:8192])
+    meta = normalize_charset(meta_match.group(1).decode("ascii")) if meta_match else None
+    candidates: list[str | None] = []
+    if declared and declared_charset and declared_charset.strip().lower() in WEAK_CHARSETS:
+        candidates += [meta, declared]
+    else:
+        candidates += [declared, meta]
+    candidates += ["utf-8", "gb18030"]
+    for encoding in candidates:
+        text = _try(content, encoding)
+        if text is not None:
+            return text
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(content).best()
+        if best is not None:
+            return str(best)
+    except Exception:  # detection is best effort
+        pass
+    return content.decode("utf-8", errors="replace")
