@@ -48,7 +48,11 @@ def _section_kind(title: str) -> tuple[str, str] | None:
     if len(title) > 20:
         return None
     v = vocab()
-    for kind, words in (("goal", v.goal_sections), ("context", v.context_sections), ("task", v.task_sections)):
+    for kind, words in (
+        ("goal", v.goal_sections),
+        ("context", v.context_sections),
+        ("task", v.task_sections),
+    ):
         for word in words:
             if word in title and (kind != "goal" or len(title) <= 12):
                 return kind, word
@@ -169,7 +173,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         if node.body and "。" not in node.text and len(parts) > 1:
             title, text = heading_title(parts[0]), "\n".join(parts[1:])
         else:
-            title = _node_title(node) if parts else _node_title(node)
+            first = parts[0] if parts else node.text
+            title = _inline_title(first) if node.style == "inline" else heading_title(first)
             text = "\n".join(parts)
         tasks.append(
             Task(
@@ -194,8 +199,10 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         default_year = None
         if cls and cls[0] == "goal":
             section = node
-            while section.parent is not None and section.parent.style is not None and (
-                _section_kind(_node_title(section)) is None
+            while (
+                section.parent is not None
+                and section.parent.style is not None
+                and (_section_kind(_node_title(section)) is None)
             ):
                 section = section.parent
             intro = " ".join([section.text, *section.body][:2])
@@ -204,7 +211,11 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
             goals.extend(
-                extract(strip_annotation(para, find_units(para)), default_year=default_year, forward_only=forward_only)
+                extract(
+                    strip_annotation(para, find_units(para)),
+                    default_year=default_year,
+                    forward_only=forward_only,
+                )
             )
 
     cmeta = extracted.meta
@@ -212,12 +223,14 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         clean_paragraph(x) for i in cmeta.get("issuers") or [] for x in split_issuers(i)
     ]
     return ParsedDocument(
-        title=clean_paragraph(cmeta["title"]) if cmeta.get("title") and not meta.title else meta.title,
+        title=clean_paragraph(cmeta["title"])
+        if cmeta.get("title") and not meta.title
+        else meta.title,
         doc_number=meta.doc_number or cmeta.get("doc_number"),
         issuers=issuers,
         recipients=meta.recipients,
         date=meta.date or cmeta.get("date"),
-        published=cmeta.get("published"),
+        published=cmeta.get("published") or meta.published,
         kind=meta.kind,  # type: ignore[arg-type]
         proposal=meta.proposal,
         goals=_dedupe(goals),

@@ -26,7 +26,12 @@ _PROPOSAL_NO = re.compile(
 )
 _MEETING = re.compile(
     r"((?:全国|[省市区县州])?(?:政协|人大)?第?[一二三四五六七八九十]+届"
-    r"(?:人大|政协)?(?:常委会)?第?[一二三四五六七八九十]+次(?:全体)?会议)"
+    r"(?:人大|政协)?(?:委员会|常委会)?第?[一二三四五六七八九十]+次(?:全体)?会议)"
+)
+_ATTACH = re.compile(r"^附\s*件\s*\d*\s*[：:]")
+_ATTACH_ITEM = re.compile(r"^\d{1,2}\s*[.．、]")
+_PUBLISHED = re.compile(
+    r"(?:发布时间|发布日期|发文时间|发布于|日期)\s*[：:]\s*((?:19|20)\d{2})[-年/.](\d{1,2})[-月/.](\d{1,2})"
 )
 _CAPTION = re.compile(r"(摄[/／]|摄影[：:]|图[/／])")
 
@@ -94,6 +99,7 @@ class Metadata:
     kind: str = "other"
     proposal: Proposal | None = None
     cites: list[str] = field(default_factory=list)
+    published: str | None = None
     #: indexes of paragraphs that are metadata lines (not body text)
     consumed: set[int] = field(default_factory=set)
 
@@ -141,7 +147,6 @@ def _find_title(paras: list[str], meta: Metadata) -> tuple[int, int] | None:
 
 def extract_metadata(paras: list[str]) -> Metadata:
     meta = Metadata()
-    v = vocab()
     first_marker = _first_marker_index(paras)
 
     # 文号: a line of its own near the top or the bottom.
@@ -165,7 +170,12 @@ def extract_metadata(paras: list[str]) -> Metadata:
         meta.title = re.sub(r"\s+", "", title)
         meta.consumed.update(range(start, end + 1))
         title_end = end
-        if start > 0 and not meta.issuers and is_agency(paras[start - 1]) and title.startswith("关于"):
+        if (
+            start > 0
+            and not meta.issuers
+            and is_agency(paras[start - 1])
+            and title.startswith("关于")
+        ):
             meta.issuers = split_issuers(paras[start - 1])
             meta.consumed.add(start - 1)
 
@@ -198,6 +208,23 @@ def extract_metadata(paras: list[str]) -> Metadata:
         meta.consumed.add(chosen[0])
     if chosen:
         meta.date = chosen[1]
+
+    # The attachment list of a cover notice ("附件：1.…清单" and its numbered lines) is not
+    # part of the outline.
+    for i, p in enumerate(paras):
+        if _ATTACH.match(p) and len(p) <= 80 and "。" not in p:
+            meta.consumed.add(i)
+            j = i + 1
+            while j < len(paras) and _ATTACH_ITEM.match(paras[j]) and len(paras[j]) <= 60 and "。" not in paras[j]:
+                meta.consumed.add(j)
+                j += 1
+
+    # A web-page copy may carry its publish date: "发布时间：2023-05-10 09:30".
+    for i, p in enumerate(paras[:20]):
+        m = _PUBLISHED.search(p)
+        if m:
+            meta.published = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            break
 
     text = "\n".join(paras)
     meta.cites = list(dict.fromkeys(re.findall(r"《([^《》]{2,80})》", text)))

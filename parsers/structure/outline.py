@@ -11,7 +11,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_NUM = "[一二三四五六七八九十百零〇]+"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
@@ -27,7 +40,18 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("circle", re.compile(rf"^([{_CIRCLED}])\s*")),
 )
 #: Conventional depth of each style, used only to repair mixed numbering.
-RANK = {"chapter": 0, "article": 1, "cn": 2, "pcn": 3, "num": 4, "pnum": 5, "numparen": 6, "circle": 7, "inline": 8, "": 9}
+RANK = {
+    "chapter": 0,
+    "article": 1,
+    "cn": 2,
+    "pcn": 3,
+    "num": 4,
+    "pnum": 5,
+    "numparen": 6,
+    "circle": 7,
+    "inline": 8,
+    "": 9,
+}
 _INLINE = re.compile(rf"(?:^|(?<=[。；;！：:]))\s*({_CN_NUM})是")
 
 

@@ -90,7 +90,9 @@ def _parse_verb_form(inner: str) -> list[Unit] | None:
         m = _LEAD_SUPPORT.match(clause.strip())
         if m is None:
             return None
-        role = {"牵头": "lead", "配合": "support", "参与": "support"}.get(m.group("verb"), "responsible")
+        role = {"牵头": "lead", "配合": "support", "参与": "support"}.get(
+            m.group("verb"), "responsible"
+        )
         for name in split_names(m.group("names").replace("和", "、")):
             if not _looks_like_agency(name):
                 return None

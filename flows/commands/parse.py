@@ -1,0 +1,136 @@
+"""``radar parse FILE... [--json]``: parse files and print the schema.
+
+Files are parsed in a resource-limited worker (``parsers.sandbox``) so a hostile file
+cannot take the command down; one failing file is reported on one line and the others
+are still parsed (exit code 1 if any failed). No Prefect import on this path.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from parsers.errors import RadarError
+from parsers.schema import ParsedDocument
+
+
+def _fmt_target(t: dict) -> str:
+    value = t["value"] if t["value_max"] is None else f"{t['value']}-{t['value_max']}"
+    cmp = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "", None: ""}[t["comparator"]]
+    year = f"{t['year']}年 " if t["year"] else ""
+    return f"{year}{t['metric'] or ''} {cmp}{value}{t['unit'] or ''}".strip()
+
+
+def print_summary(doc: ParsedDocument, name: str) -> None:
+    """A readable summary: metadata, tasks with units and targets, document goals."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    d = doc.to_json_dict()
+    console.rule(f"[bold]{name}")
+    console.print(f"[bold]{d['title'] or '(no title)'}[/bold]  [dim]{d['kind']}[/dim]")
+    facts = [
+        ("文号", d["doc_number"]),
+        ("发文机关", "、".join(d["issuers"])),
+        ("主送", "、".join(d["recipients"])),
+        ("成文日期", d["date"]),
+        ("发布日期", d["published"]),
+    ]
+    if d["proposal"]:
+        p = d["proposal"]
+        facts.append(("提案/建议", f"第{p['number']}号 {p['proposer'] or ''} {p['meeting'] or ''}"))
+    for label, value in facts:
+        if value:
+            console.print(f"  {label}: {value}")
+    if d["goals"]:
+        goals = Table(title=f"目标 ({len(d['goals'])})", show_lines=False)
+        goals.add_column("target")
+        goals.add_column("sentence", overflow="fold", max_width=70)
+        for g in d["goals"]:
+            goals.add_row(_fmt_target(g), g["text"])
+        console.print(goals)
+    tasks = Table(title=f"任务 ({len(d['tasks'])})")
+    tasks.add_column("#", no_wrap=True)
+    tasks.add_column("task", overflow="fold", max_width=30)
+    tasks.add_column("units", overflow="fold", max_width=40)
+    tasks.add_column("targets", overflow="fold", max_width=36)
+    for t in d["tasks"]:
+        units = "、".join(
+            u["name"] + ("" if u["role"] == "responsible" else f"({u['role']})") for u in t["units"]
+        )
+        tasks.add_row(
+            t["number"] or "", t["title"], units, "\n".join(_fmt_target(x) for x in t["targets"])
+        )
+    console.print(tasks)
+
+
+def parse_files(paths: list[Path]) -> list[tuple[Path, ParsedDocument | RadarError]]:
+    """Parse each file in the sandbox pool (or in-process if the sandbox is unavailable)."""
+    results: list[tuple[Path, ParsedDocument | RadarError]] = []
+    try:
+        from parsers.sandbox import ParserPool
+    except ImportError:  # pragma: no cover - while the sandbox is being written
+        from parsers import parse_bytes
+
+        for path in paths:
+            try:
+                results.append((path, parse_bytes(_read(path), filename=path.name)))
+            except RadarError as exc:
+                results.append((path, exc))
+        return results
+    with ParserPool() as pool:
+        for path in paths:
+            try:
+                results.append((path, pool.parse(_read(path), path.name)))
+            except RadarError as exc:
+                results.append((path, exc))
+    return results
+
+
+class InputError(RadarError):
+    """A file argument that cannot be read."""
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file") from None
+    except IsADirectoryError:
+        raise InputError("is a directory") from None
+    except PermissionError:
+        raise InputError("permission denied") from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("parse")
+    def parse_cmd(
+        files: list[Path] = typer.Argument(
+            ..., help="PDF, DOCX, HTML, TXT (or .doc/.wps with LibreOffice)."
+        ),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print the radar.document/1 JSON (JSON Lines for several files)."
+        ),
+    ) -> None:
+        """Parse files into the common task/target schema."""
+        failed = 0
+        results = parse_files(files)
+        for path, result in results:
+            if isinstance(result, RadarError):
+                failed += 1
+                sys.stderr.write(f"radar: {path}: {result}\n")
+                continue
+            if as_json:
+                obj = result.to_json_dict()
+                if len(files) == 1:
+                    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+                else:
+                    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            else:
+                print_summary(result, str(path))
+        if failed:
+            raise typer.Exit(1)
