@@ -26,7 +26,7 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
 
 demo: install
-	$(BIN)/radar demo
+	RADAR_HOME=$${RADAR_HOME:-$(CURDIR)/.radar} $(BIN)/radar demo
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
