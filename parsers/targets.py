@@ -1,0 +1,470 @@
+"""Quantified targets in one paragraph: "到2025年…产业规模达到1500亿元" -> 1500 亿元 2025 >=.
+
+How it works, and why:
+
+* One precompiled regular expression finds every *number + measure unit* in the paragraph
+  (units from ``data/target_vocab.toml``, longest first). A number without a unit is never a
+  target, which by itself rules out years (2025年), dates (5月23日), phone numbers, 文号 and
+  versions (5G, Web3.0, IPv6). Chinese numerals count only when a unit follows directly, so
+  一体化/统一/一站式/万物 are never touched; a lone 一 is an article (一批, 一个), not a count.
+* Ordinals (第六版, 第十二次, 十六届二次会议), estimates (数千名), book titles 《…》 and short
+  quoted slogans (“11个1”, “五大行动、十五项重点任务”) are excluded by table-driven checks.
+* Each quantity is then read in its *clause* (the text between ，：, inside the sentence) for the
+  comparator and the metric, and in its *sentence* (up to 。；) for the due year and for
+  ``forward_only``; ``Target.text`` is that sentence.
+* The metric is taken from words only, never from the number, so a revision that changes
+  1500亿元 to 2000亿元 keeps the same metric and the diff can align the two targets.
+
+Metric rule (documented for the diff and for reviewers): when a noun follows the unit
+(引进培育10家具有…的“链主企业”) the metric is that noun, cut at the last 的 and at a following
+quotation or bracket (20万平方米产业载体“重庆元宇宙中心” -> 产业载体); otherwise (and first for
+ratios such as %) it is the words before the number after the last goal verb, modal word or
+year expression (2022年将引进元宇宙相关企业50家以上 -> 元宇宙相关企业). Quotation marks are
+removed (“元宇宙”相关产业规模 -> 元宇宙相关产业规模), modifiers up to 的/赛道/领域/方面 are
+dropped, and metrics longer than ``max_len`` keep their tail (the head noun).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from parsers.numbers import CN_NUMERAL_CHARS, parse_number, to_halfwidth
+from parsers.schema import Comparator, Target, number
+
+__all__ = ["VOCAB_PATH", "extract_targets"]
+
+VOCAB_PATH = Path(__file__).parent / "data" / "target_vocab.toml"
+
+_SENTENCE_RE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]*")
+# Clause separators; an ASCII comma between digits is a thousands separator (1,200家).
+_CLAUSE_SEP_RE = re.compile(r"[，：:]|,(?!\d{3}(?!\d))|(?<!\d),")
+# PDF/Word text sometimes has spaces between CJK and digits ("2022 年 50家"); numbers must be
+# whole for matching, and the sentence reads better without them.
+_CJK_DIGIT_SPACE_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff])[ \t\u3000\xa0]+(?=[0-9])|(?<=[0-9%])[ \t\u3000\xa0]+(?=[\u4e00-\u9fff])"
+)
+_FULLWIDTH_POINT_RE = re.compile(r"(?<=\d)．(?=\d)")
+_LEADING_DASHES = "——－-—–·•● \t\u3000"
+_ASCII_RE = re.compile(r"[A-Za-z]")
+
+
+def _alternation(words: list[str] | set[str], *, ci_ascii: bool = False) -> str:
+    """Regex alternation of literal words, longest first (so 个百分点 wins over 个)."""
+    parts = []
+    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+        esc = re.escape(w)
+        if _ASCII_RE.search(w):
+            esc = f"(?i:{esc})(?![A-Za-z])" if ci_ascii else f"{esc}(?![A-Za-z])"
+        parts.append(esc)
+    return "|".join(parts)
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    """The TOML tables, compiled once per process."""
+
+    quantity: re.Pattern[str]
+    multipliers: dict[str, Decimal]
+    blocked: frozenset[str]
+    cn_start: frozenset[str]
+    lone_articles: frozenset[str]
+    fixed_words: tuple[str, ...]
+    reject_after: tuple[str, ...]
+    approx_infix: dict[str, Comparator]
+    slogans_after_unit: tuple[re.Pattern[str], ...]
+    excluded_spans: tuple[re.Pattern[str], ...]
+    prefix_cmp: tuple[tuple[str, Comparator], ...]
+    suffix_cmp: dict[str, Comparator]
+    goal_verbs: re.Pattern[str]
+    range_default: Comparator
+    year: re.Pattern[str]
+    year_prefix_forward: frozenset[str]
+    bare_reject_before: tuple[str, ...]
+    bare_reject_after: tuple[str, ...]
+    year_bounds: tuple[int, int]
+    forward: re.Pattern[str]
+    past: re.Pattern[str]
+    cut_after: re.Pattern[str]
+    drop_words: re.Pattern[str]
+    strip_through: tuple[str, ...]
+    strip_chars: dict[int, None]
+    trim_chars: str
+    max_len: int
+    prefer_before: frozenset[str]
+
+
+def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
+    with path.open("rb") as fh:
+        data: dict[str, Any] = tomllib.load(fh)
+    units, nums, cmp_, yr, fwd, met = (
+        data["units"],
+        data["numbers"],
+        data["comparators"],
+        data["year"],
+        data["forward"],
+        data["metric"],
+    )
+    ci = bool(units.get("ascii_case_insensitive", True))
+    bases = _alternation([*units["scalable"], *units["plain"], *units["blocked"]], ci_ascii=ci)
+    mults = _alternation(list(units["multipliers"]))
+    approx = _alternation(list(nums["approx_infix"]))
+    seps = _alternation(nums["range_separators"])
+    suffixes = _alternation(list(cmp_["suffix"]))
+    cn_chars = "".join(ch for ch in CN_NUMERAL_CHARS if ch not in "万萬亿億")
+    cn_num = f"[{cn_chars}]+(?:[万亿][{cn_chars}]+)*"
+    arabic = r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
+    num = f"(?:{arabic}|{cn_num})"
+    quantity = re.compile(
+        "(?:"
+        f"(?P<pct>百分之)(?P<pn>{num})"
+        "|"
+        f"(?P<n1>{num})"
+        f"(?:(?P<u1m>{mults})?(?P<u1b>{bases})?[ \t]*(?P<sep>{seps})[ \t]*(?P<n2>{num}))?"
+        f"(?P<mult>{mults})?(?P<approx>{approx})?(?P<base>{bases})"
+        ")"
+        f"(?P<suffix>{suffixes})?"
+    )
+    spans = []
+    for spec in nums["excluded_spans"]:
+        op, cl, mx = re.escape(spec["open"]), re.escape(spec["close"]), int(spec.get("max", 0))
+        body = f"[^{op}{cl}\n]{{0,{mx}}}" if mx else f"[^{op}{cl}]*"
+        spans.append(re.compile(f"{op}{body}{cl}"))
+    prefix_cmp = tuple(sorted(cmp_["prefix"].items(), key=lambda kv: -len(kv[0])))
+    year_pre = _alternation(yr["prefixes"])
+    year_post = _alternation(yr["suffixes"])
+    year = re.compile(
+        f"(?P<pre>{year_pre})?(?<![0-9])(?P<y>[0-9]{{4}})年(?![0-9])(?P<post>{year_post})?"
+    )
+    past_parts = [_alternation(fwd["past_markers"]), *fwd.get("past_patterns", [])]
+    return _Vocab(
+        quantity=quantity,
+        multipliers={k: Decimal(v) for k, v in units["multipliers"].items()},
+        blocked=frozenset(units["blocked"]),
+        cn_start=frozenset(nums["cn_start"]),
+        lone_articles=frozenset(nums["lone_articles"]),
+        fixed_words=tuple(sorted(nums.get("fixed_words", []), key=len, reverse=True)),
+        reject_after=tuple(nums["reject_after"]),
+        approx_infix=dict(nums["approx_infix"]),
+        slogans_after_unit=tuple(re.compile(p) for p in nums["slogans_after_unit"]),
+        excluded_spans=tuple(spans),
+        prefix_cmp=prefix_cmp,
+        suffix_cmp=dict(cmp_["suffix"]),
+        goal_verbs=re.compile(_alternation(cmp_["goal_verbs"])),
+        range_default=cmp_["range_default"],
+        year=year,
+        year_prefix_forward=frozenset(p for p in yr["prefixes"] if not p.startswith("截")),
+        bare_reject_before=tuple(yr["bare_reject_before"]),
+        bare_reject_after=tuple(yr["bare_reject_after"]),
+        year_bounds=(int(yr["earliest"]), int(yr["latest"])),
+        forward=re.compile(_alternation(fwd["markers"])),
+        past=re.compile("|".join(f"(?:{p})" for p in past_parts)),
+        cut_after=re.compile(
+            f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
+        ),
+        drop_words=re.compile(
+            f"{_alternation(met['drop_words'])}|(?:{year_pre})?[0-9]{{4}}年(?:{year_post})?"
+        ),
+        strip_through=tuple(met["strip_through"]),
+        strip_chars=dict.fromkeys(map(ord, met["strip_chars"])),
+        trim_chars=met["trim_chars"],
+        max_len=int(met["max_len"]),
+        prefer_before=frozenset(met["prefer_before"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> _Vocab:
+    return _load_vocab()
+
+
+def _normalize(text: str) -> str:
+    text = to_halfwidth(text)
+    text = _FULLWIDTH_POINT_RE.sub(".", text)
+    return _CJK_DIGIT_SPACE_RE.sub("", text)
+
+
+@dataclass(frozen=True)
+class _Year:
+    pos: int
+    end: int
+    year: int
+    strong: bool
+    forward: bool
+
+
+def _years(
+    v: _Vocab, text: str, start: int, end: int, excluded: list[tuple[int, int]]
+) -> list[_Year]:
+    """Year markers of one sentence; ranges (2023-2025年), dates and 自…以来 are skipped."""
+    out: list[_Year] = []
+    lo, hi = v.year_bounds
+    for m in v.year.finditer(text, start, end):
+        y = int(m["y"])
+        ys = m.start("y")
+        if not lo <= y <= hi or _inside(excluded, ys):
+            continue
+        pre, post = m["pre"], m["post"]
+        before = text[max(start, ys - 2) : ys]
+        if not pre and before[-1:] and before[-1] in "-－–—~～〜" and before[:1].isdigit():
+            continue  # second year of a range: 2023-2025年
+        after = text[m.end("y") + 1 : m.end("y") + 4]
+        strong = bool(pre or post)
+        if not strong:
+            if re.match(r"[0-9]{1,2}月", after) or re.match(r"[0-9]{1,2}月", text[m.end() :]):
+                continue  # a date: 2022年4月
+            if text[max(start, ys - 1) : ys].endswith(v.bare_reject_before) or after.startswith(
+                v.bare_reject_after
+            ):
+                continue
+        forward = bool((pre and pre in v.year_prefix_forward) or (post and not pre))
+        out.append(_Year(m.start(), m.end(), y, strong, forward))
+    return out
+
+
+def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
+    i = bisect.bisect_right(spans, (pos, 1 << 60)) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+
+def _excluded_spans(v: _Vocab, text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for pat in v.excluded_spans for m in pat.finditer(text)]
+    spans.sort()
+    return spans
+
+
+def _unit_multiplier(v: _Vocab, mult: str | None) -> Decimal:
+    return v.multipliers.get(mult or "", Decimal(1))
+
+
+def _comparator(v: _Vocab, m: re.Match[str], before: str, is_range: bool, past: bool) -> Comparator:
+    if m["suffix"]:
+        return v.suffix_cmp[m["suffix"]]
+    if m["approx"]:
+        return v.approx_infix[m["approx"]]
+    tail = before.rstrip()
+    for word, cmp_ in v.prefix_cmp:
+        if tail.endswith(word):
+            return cmp_
+    if is_range:
+        return v.range_default
+    if not past and v.goal_verbs.search(before):
+        return ">="
+    return "="
+
+
+def _strip_through(v: _Vocab, s: str) -> str:
+    """Drop modifiers up to the last 的/赛道/…; keep the text when nothing would be left
+    (占全市企业总数的11.4% -> 占全市企业总数)."""
+    s = s.strip(v.trim_chars)
+    while s.endswith(v.strip_through):
+        s = s[: -len(next(w for w in v.strip_through if s.endswith(w)))]
+    cut = max((s.rfind(w) + len(w) if w in s else 0) for w in v.strip_through)
+    return s[cut:] if s[cut:].strip(v.trim_chars) else s
+
+
+def _finish_metric(v: _Vocab, s: str) -> str:
+    s = _strip_through(v, s.translate(v.strip_chars)).strip(v.trim_chars)
+    if len(s) > v.max_len:
+        s = s[-v.max_len :].strip(v.trim_chars)
+    return s
+
+
+def _metric_after(v: _Vocab, after: str) -> str:
+    """The noun counted when it follows the unit: 10家具有…的“链主企业” -> 链主企业."""
+    s = after.lstrip(v.trim_chars)
+    if not s or v.cut_after.match(s):
+        return ""  # nothing, or a verb phrase (投资100亿元建设…): the words before name it
+    s = _strip_through(v, s).lstrip(v.trim_chars)
+    if s[:1] in '“‘「『"':
+        close = {"“": "”", "‘": "’", "「": "」", "『": "』", '"': '"'}[s[0]]
+        j = s.find(close, 1)
+        s = s[1:j] if j > 0 else s[1:]
+    else:
+        cut = min((i for i in (s.find(c) for c in '“‘「『"（(《') if i >= 0), default=len(s))
+        s = s[:cut]
+    return _finish_metric(v, s)
+
+
+def _metric_before(v: _Vocab, before: str) -> str:
+    """The subject before the number: “元宇宙”相关产业规模达到1500亿元 -> 元宇宙相关产业规模."""
+    s = before.rstrip()
+    changed = True
+    while changed:  # 力争达到 / 控制在 / 约 ...
+        changed = False
+        for word, _ in v.prefix_cmp:
+            if s.endswith(word):
+                s = s[: -len(word)].rstrip()
+                changed = True
+                break
+    last = None
+    for last in v.cut_after.finditer(s):  # noqa: B007 - we want the last match
+        pass
+    rest = s[last.end() :] if last else s
+    metric = _finish_metric(v, rest)
+    if metric:
+        return metric
+    return _finish_metric(v, v.drop_words.sub("", s))
+
+
+def _value(s: str) -> Decimal | None:
+    return parse_number(s)
+
+
+def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
+    """Reject ordinals, estimates and articles: 第六版, 数千名, 一批, 百家争鸣."""
+    if text[max(0, start - 2) : start].endswith(v.reject_after):
+        return False
+    if text.startswith(v.fixed_words, start):
+        return False
+    if raw[0] in CN_NUMERAL_CHARS:
+        if start > 0 and text[start - 1] in CN_NUMERAL_CHARS:
+            return False
+        if raw[0] not in v.cn_start or raw in v.lone_articles:
+            return False
+    return True
+
+
+def extract_targets(
+    text: str, *, default_year: int | None = None, forward_only: bool = False
+) -> list[Target]:
+    """All quantified targets in one paragraph, in reading order.
+
+    ``default_year`` is used when a sentence names no due year (pass the year of the
+    document's own 到2025年 goal). ``forward_only`` keeps only targets in sentences that look
+    ahead (到2025年, 力争, 将, 计划, …) and drops reported facts (已有4569家, 设立了2亿元基金):
+    use it for news and replies, not for plans.
+    """
+    if not text or not text.strip():
+        return []
+    v = _vocab()
+    norm = _normalize(text)
+    matches = list(v.quantity.finditer(norm))
+    if not matches:
+        return []
+    excluded = _excluded_spans(v, norm)
+    sentences = [m.span() for m in _SENTENCE_RE.finditer(norm)]
+    sent_starts = [s for s, _ in sentences]
+    # A colon inside 《看门狗：军团》 does not end a clause.
+    seps = [m.start() for m in _CLAUSE_SEP_RE.finditer(norm) if not _inside(excluded, m.start())]
+    starts = [m.start() for m in matches]
+    ends = [m.end() for m in matches]
+    year_cache: dict[int, list[_Year]] = {}
+    forward_cache: dict[int, list[int]] = {}
+    out: list[Target] = []
+
+    for idx, m in enumerate(matches):
+        raw = m["pn"] or m["n1"]
+        num_start = m.start("pn") if m["pct"] else m.start("n1")
+        if _inside(excluded, m.start()) or not _accept_number(v, norm, m.start(), raw):
+            continue
+        base = m["base"]
+        if base in v.blocked or (m["u1b"] and m["u1b"] in v.blocked):
+            continue
+        if base and any(p.match(norm, m.end("base")) for p in v.slogans_after_unit):
+            continue
+        value = _value(raw)
+        if value is None:
+            continue
+        unit = "%" if m["pct"] else f"{m['mult'] or ''}{base}"
+        value_max: Decimal | None = None
+        if m["n2"]:
+            hi = _value(m["n2"])
+            if hi is None:
+                continue
+            if m["u1b"]:
+                if m["u1b"] != base:
+                    continue  # 5个-10家: two different things, not a range
+                hi = hi * _unit_multiplier(v, m["mult"]) / _unit_multiplier(v, m["u1m"])
+                unit = f"{m['u1m'] or ''}{base}"
+            value_max = hi
+
+        si = bisect.bisect_right(sent_starts, m.start()) - 1
+        if si < 0:
+            continue
+        s_start, s_end = sentences[si]
+        k = bisect.bisect_left(seps, m.start())
+        c_start = max(s_start, seps[k - 1] + 1 if k > 0 else s_start)
+        k2 = bisect.bisect_left(seps, m.end())
+        c_end = min(s_end, seps[k2] if k2 < len(seps) else s_end)
+        if si not in year_cache:
+            year_cache[si] = _years(v, norm, s_start, s_end, excluded)
+            forward_cache[si] = _forward_positions(v, norm, s_start, s_end, year_cache[si])
+        years = year_cache[si]
+        forward_at = forward_cache[si]
+        past = _is_past(v, norm, s_start, c_start, c_end, forward_at)
+        if forward_only and (not forward_at or past):
+            continue
+
+        prev_end = ends[idx - 1] if idx > 0 else 0
+        next_start = starts[idx + 1] if idx + 1 < len(starts) else len(norm)
+        before = norm[max(c_start, prev_end) : num_start]
+        after = norm[m.end() : min(c_end, next_start)]
+        # Year expressions are part of the words before, but never of the metric.
+        comparator = _comparator(v, m, norm[c_start:num_start], bool(m["n2"]), past)
+
+        metric = ""
+        if unit not in v.prefer_before:
+            metric = _metric_after(v, after)
+        if not metric:
+            metric = _metric_before(v, before)
+        if not metric and unit in v.prefer_before:
+            metric = _metric_after(v, after)
+
+        year = _pick_year(years, m.start(), default_year)
+        sentence_text = norm[s_start:s_end].strip().lstrip(_LEADING_DASHES).strip()
+        out.append(
+            Target(
+                text=sentence_text,
+                metric=metric or None,
+                value=number(value),
+                value_max=number(value_max),
+                unit=unit,
+                year=year,
+                comparator=comparator,
+            )
+        )
+    return out
+
+
+def _forward_positions(v: _Vocab, text: str, start: int, end: int, years: list[_Year]) -> list[int]:
+    """End offsets of the forward-looking words of one sentence (将, 力争, 到2025年, ...)."""
+    found = [m.end() for m in v.forward.finditer(text, start, end)]
+    found.extend(y.end for y in years if y.forward)
+    return sorted(found)
+
+
+def _is_past(
+    v: _Vocab, text: str, s_start: int, c_start: int, c_end: int, forward_at: list[int]
+) -> bool:
+    """Does the clause report the past? A past marker in the clause itself, or earlier in the
+    sentence with no forward word after it (先后引进…445家，从业人员达1.9万人)."""
+    if v.past.search(text, c_start, c_end):
+        return True
+    last_past = -1
+    for m in v.past.finditer(text, s_start, c_start):
+        last_past = m.end()
+    if last_past < 0:
+        return False
+    return not any(last_past <= f <= c_end for f in forward_at)
+
+
+def _pick_year(years: list[_Year], pos: int, default: int | None) -> int | None:
+    """Nearest strong marker before the quantity, then any strong one in the sentence, then
+    the nearest bare year before it, then the document default."""
+    strong_before = [y for y in years if y.strong and y.end <= pos]
+    if strong_before:
+        return strong_before[-1].year
+    strong = [y for y in years if y.strong]
+    if strong:
+        return strong[0].year
+    bare_before = [y for y in years if y.end <= pos]
+    if bare_before:
+        return bare_before[-1].year
+    return default
