@@ -131,7 +131,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     paras = clean_paragraphs(extracted.paragraphs)
     if not paras:
         raise ParseError("no text found in the document")
-    meta = extract_metadata(paras)
+    cmeta = extracted.meta
+    meta = extract_metadata(paras, container_title=cmeta.get("title"))
     body = [p for i, p in enumerate(paras) if i not in meta.consumed]
     preamble, root = build_outline(body)
     extract = _target_extractor()
@@ -184,7 +185,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 title=title,
                 text=text,
                 units=units,
-                targets=_dedupe(extract(text, forward_only=forward_only)),
+                # A task states future work by definition, even in a reply or news item.
+                targets=_dedupe(extract(text)),
             )
         )
 
@@ -218,7 +220,6 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 )
             )
 
-    cmeta = extracted.meta
     issuers = meta.issuers or [
         clean_paragraph(x) for i in cmeta.get("issuers") or [] for x in split_issuers(i)
     ]

@@ -145,7 +145,9 @@ def _find_title(paras: list[str], meta: Metadata) -> tuple[int, int] | None:
     return None
 
 
-def extract_metadata(paras: list[str]) -> Metadata:
+def extract_metadata(paras: list[str], container_title: str | None = None) -> Metadata:
+    """Metadata from the text; ``container_title`` (an HTML page's ArticleTitle) wins over a
+    title guessed from the text, since pages often keep the title outside the body."""
     meta = Metadata()
     first_marker = _first_marker_index(paras)
 
@@ -178,6 +180,14 @@ def extract_metadata(paras: list[str]) -> Metadata:
         ):
             meta.issuers = split_issuers(paras[start - 1])
             meta.consumed.add(start - 1)
+
+    if container_title:
+        title = re.sub(r"\s+", "", container_title)
+        pos = title.find("关于")
+        if pos > 0 and is_agency(title[:pos]):
+            meta.issuers = meta.issuers or split_issuers(title[:pos])
+            title = title[pos:]
+        meta.title = title
 
     # Recipients (主送机关): a short line ending in a colon right after the title block.
     limit = first_marker if first_marker is not None else min(len(paras), 20)
@@ -215,12 +225,17 @@ def extract_metadata(paras: list[str]) -> Metadata:
         if _ATTACH.match(p) and len(p) <= 80 and "。" not in p:
             meta.consumed.add(i)
             j = i + 1
-            while j < len(paras) and _ATTACH_ITEM.match(paras[j]) and len(paras[j]) <= 60 and "。" not in paras[j]:
+            while (
+                j < len(paras)
+                and _ATTACH_ITEM.match(paras[j])
+                and len(paras[j]) <= 60
+                and "。" not in paras[j]
+            ):
                 meta.consumed.add(j)
                 j += 1
 
     # A web-page copy may carry its publish date: "发布时间：2023-05-10 09:30".
-    for i, p in enumerate(paras[:20]):
+    for p in paras[:20]:
         m = _PUBLISHED.search(p)
         if m:
             meta.published = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
