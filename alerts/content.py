@@ -1,0 +1,93 @@
+"""From database rows to the renderer's plain data (:class:`alerts.render.SectionView`).
+
+Kept apart from rendering so the templates never touch the database and the same section
+serves the email, the digest and the web diff page.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.matching import ChangeSetFacts, matching_changes, matching_new_tasks
+from alerts.render import NewTaskView, SectionView, change_view
+from storage.models import Change, Subscription, Task, TaskUnit, Version
+
+
+def diff_url(base_url: str, change_set_id: int) -> str:
+    return f"{base_url.rstrip('/')}/changes/{change_set_id}"
+
+
+def _version_date(version: Version | None) -> str | None:
+    if version is None:
+        return None
+    return version.date or version.published
+
+
+def _new_task_views(session: Session, tasks: list[Task]) -> list[NewTaskView]:
+    if not tasks:
+        return []
+    ids = [t.id for t in tasks]
+    units: dict[int, list[str]] = {i: [] for i in ids}
+    for task_id, name in session.execute(
+        select(TaskUnit.task_id, TaskUnit.name)
+        .where(TaskUnit.task_id.in_(ids))
+        .order_by(TaskUnit.id)
+    ):
+        units[task_id].append(name)
+    return [NewTaskView(number=t.number, title=t.title, units=units[t.id]) for t in tasks]
+
+
+def _base_section(session: Session, facts: ChangeSetFacts, base_url: str) -> SectionView:
+    cs = facts.change_set
+    previous = session.get(Version, cs.from_version_id) if cs.from_version_id else None
+    return SectionView(
+        change_set_id=cs.id,
+        title=facts.title or facts.series_key,
+        issuer=facts.issuer or None,
+        doc_number=facts.version.doc_number,
+        from_date=_version_date(previous),
+        to_date=_version_date(facts.version),
+        source_url=facts.version.source_url,
+        diff_url=diff_url(base_url, cs.id),
+        is_new_document=bool(cs.is_new_document),
+    )
+
+
+def section_for_subscription(
+    session: Session, change_set_id: int, subscription: Subscription, base_url: str
+) -> SectionView | None:
+    """This subscriber's part of a change set, or ``None`` if nothing matches any more."""
+    facts = ChangeSetFacts(session, change_set_id)
+    section = _base_section(session, facts, base_url)
+    if section.is_new_document:
+        tasks = matching_new_tasks(session, facts.version.id, subscription.id)
+        section.new_tasks = _new_task_views(session, tasks)
+        section.focus_unit = subscription.unit
+        return section
+    alerts, infos = matching_changes(session, change_set_id, subscription.id)
+    if not alerts:
+        return None
+    section.alerts = [change_view(c.payload, c.ord) for c in alerts]
+    section.infos = [change_view(c.payload, c.ord) for c in infos]
+    return section
+
+
+def full_section(session: Session, change_set_id: int, base_url: str) -> SectionView:
+    """Every change of a change set (the web diff page)."""
+    facts = ChangeSetFacts(session, change_set_id)
+    section = _base_section(session, facts, base_url)
+    if section.is_new_document:
+        tasks = list(
+            session.scalars(
+                select(Task).where(Task.version_id == facts.version.id).order_by(Task.ord)
+            )
+        )
+        section.new_tasks = _new_task_views(session, tasks)
+        return section
+    changes = session.scalars(
+        select(Change).where(Change.change_set_id == change_set_id).order_by(Change.ord)
+    ).all()
+    section.alerts = [change_view(c.payload, c.ord) for c in changes if c.severity == "alert"]
+    section.infos = [change_view(c.payload, c.ord) for c in changes if c.severity != "alert"]
+    return section

@@ -1,0 +1,248 @@
+"""Subscriptions: who wants which changes, and the double opt-in that protects third parties.
+
+The operator's command line is trusted, so ``origin="cli"`` is active at once. Anything else
+(the web form) starts ``pending``, gets exactly one confirmation email, and nothing more until
+the address confirms. Sign-ups are rate-limited per address and per IP (``signup_events``) so
+the form cannot be used to mail-bomb somebody. Functions flush but never commit: the caller
+owns the transaction (a CLI command, a web request, a test).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, null, select
+from sqlalchemy.orm import Session
+
+from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
+from alerts.headers import domain_of
+from alerts.kinds import expand_kinds, signup_limits
+from alerts.message import message_id_for
+from storage.models import Delivery, SignupEvent, Subscription
+from storage.settings import load_settings
+from storage.units import unit_key
+
+MODES = ("instant", "daily")
+ORIGINS = ("cli", "web")
+
+# Deliberately simple: one @, no spaces/controls/brackets, a dotted domain (or localhost).
+_EMAIL = re.compile(
+    r"^[^@\s<>()\[\]\\,;:\"]{1,64}@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]{2,}$|^[^@\s<>()\[\]\\,;:\"]{1,64}@localhost$"
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalize_email(email: str) -> str:
+    """Trim and lower-case the domain; refuse anything that could break a header."""
+    value = (email or "").strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidEmail(f"{value[:80]!r}: not a valid email address")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    if any(ord(ch) < 32 for ch in text):
+        raise InvalidFilter(f"{text[:40]!r}: control characters in a filter")
+    return text or None
+
+
+def _same_filters(sub: Subscription, wanted: dict[str, Any]) -> bool:
+    return all(getattr(sub, key) == value for key, value in wanted.items())
+
+
+def describe(sub: Subscription) -> str:
+    """Human summary of the filters, shown in emails and on the manage page."""
+    parts: list[str] = []
+    if sub.series_key:
+        parts.append(f"文件：{sub.series_key}")
+    if sub.issuer:
+        parts.append(f"发文机关/地区：{sub.issuer}")
+    if sub.unit:
+        parts.append(f"单位：{sub.unit}")
+    if sub.keyword:
+        parts.append(f"关键词：{sub.keyword}")
+    if sub.kinds:
+        parts.append("类型：" + ",".join(str(k) for k in sub.kinds))
+    parts.append("每日汇总" if sub.mode == "daily" else "即时提醒")
+    if not (sub.series_key or sub.issuer or sub.unit or sub.keyword or sub.kinds):
+        parts.insert(0, "全部变更")
+    return "；".join(parts)
+
+
+def check_rate_limit(session: Session, email: str, ip: str | None, *, now: datetime) -> None:
+    """Refuse a web sign-up when this address or IP signed up too often in the window."""
+    limits = signup_limits()
+    since = now - timedelta(hours=limits["window_hours"])
+    by_email = session.scalar(
+        select(func.count())
+        .select_from(SignupEvent)
+        .where(SignupEvent.email == email, SignupEvent.created_at >= since)
+    )
+    if (by_email or 0) >= limits["per_email"]:
+        raise RateLimited(f"{email}: too many sign-ups for this address, try again later")
+    if ip:
+        by_ip = session.scalar(
+            select(func.count())
+            .select_from(SignupEvent)
+            .where(SignupEvent.ip == ip, SignupEvent.created_at >= since)
+        )
+        if (by_ip or 0) >= limits["per_ip"]:
+            raise RateLimited(f"{ip}: too many sign-ups from this address, try again later")
+
+
+def subscribe(
+    session: Session,
+    email: str,
+    *,
+    series_key: str | None = None,
+    issuer: str | None = None,
+    unit: str | None = None,
+    keyword: str | None = None,
+    kinds: list[str] | tuple[str, ...] | None = None,
+    mode: str = "instant",
+    origin: str = "cli",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Subscription:
+    """Create (or return the identical existing) subscription.
+
+    ``origin="cli"``: active at once. ``origin="web"``: rate-limited, ``pending``, and a
+    confirmation email is queued in the same transaction; an older pending duplicate is
+    retired so only the newest confirm link works.
+    """
+    now = now or utcnow()
+    address = normalize_email(email)
+    if mode not in MODES:
+        raise InvalidFilter(f"mode {mode!r}: use one of {', '.join(MODES)}")
+    if origin not in ORIGINS:
+        raise InvalidFilter(f"origin {origin!r}: use one of {', '.join(ORIGINS)}")
+    unit_name = _clean(unit)
+    wanted: dict[str, Any] = {
+        "series_key": _clean(series_key),
+        "issuer": _clean(issuer),
+        "unit": unit_name,
+        "unit_key": unit_key(unit_name) if unit_name else None,
+        "keyword": _clean(keyword),
+        "kinds": expand_kinds(list(kinds) if kinds else None),
+        "mode": mode,
+    }
+    existing = session.scalars(
+        select(Subscription)
+        .where(Subscription.email == address, Subscription.status.in_(("active", "pending")))
+        .order_by(Subscription.id)
+    ).all()
+    for sub in existing:
+        if sub.status == "active" and _same_filters(sub, wanted):
+            return sub
+
+    if origin == "web":
+        check_rate_limit(session, address, ip, now=now)
+        session.add(SignupEvent(email=address, ip=ip, created_at=now))
+        for sub in existing:
+            if sub.status == "pending" and _same_filters(sub, wanted):
+                sub.status = "unsubscribed"
+                sub.unsubscribed_at = now
+    elif origin == "cli":
+        for sub in existing:
+            if sub.status == "pending" and _same_filters(sub, wanted):
+                sub.status, sub.confirmed_at = "active", now
+                return sub
+
+    sub = Subscription(
+        email=address,
+        origin=origin,
+        status="active" if origin == "cli" else "pending",
+        created_at=now,
+        confirmed_at=now if origin == "cli" else None,
+        **{k: v for k, v in wanted.items() if k != "kinds"},
+    )
+    sub.kinds = wanted["kinds"] if wanted["kinds"] else null()  # SQL NULL, not JSON null
+    session.add(sub)
+    session.flush()
+    if origin == "web":
+        queue_confirmation(session, sub, now=now)
+    return sub
+
+
+def queue_confirmation(session: Session, sub: Subscription, *, now: datetime) -> Delivery:
+    """The one email a pending address may get; rendered when sent (the token needs the secret)."""
+    settings = load_settings()
+    delivery = Delivery(
+        subscription_id=sub.id,
+        change_set_id=None,
+        kind="confirm",
+        recipient=sub.email,
+        subject="【政策雷达】请确认订阅",
+        message_id=message_id_for(f"confirm.s{sub.id}", domain_of(settings.mail_from)),
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def unsubscribe(
+    session: Session,
+    email: str,
+    *,
+    subscription_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Unsubscribe every live subscription of ``email`` (or just ``subscription_id``); count."""
+    now = now or utcnow()
+    address = normalize_email(email)
+    query = select(Subscription).where(
+        Subscription.email == address, Subscription.status.in_(("active", "pending"))
+    )
+    if subscription_id is not None:
+        query = query.where(Subscription.id == subscription_id)
+    subs = session.scalars(query).all()
+    for sub in subs:
+        sub.status = "unsubscribed"
+        sub.unsubscribed_at = now
+    session.flush()
+    return len(subs)
+
+
+def confirm_subscription(
+    session: Session, subscription_id: int, email: str, *, now: datetime | None = None
+) -> str:
+    """Activate a pending subscription from a verified confirm token.
+
+    Returns ``"confirmed"`` or ``"already confirmed"``. A token whose subscription was
+    unsubscribed or replaced meanwhile is refused: confirming must never resurrect it.
+    """
+    sub = session.get(Subscription, subscription_id)
+    if sub is None or sub.email != email:
+        raise InvalidToken("confirm link does not match any subscription")
+    if sub.status == "active":
+        return "already confirmed"
+    if sub.status != "pending":
+        raise InvalidToken("confirm link is no longer valid (subscription was cancelled)")
+    sub.status = "active"
+    sub.confirmed_at = now or utcnow()
+    session.flush()
+    return "confirmed"
+
+
+def list_subscriptions(
+    session: Session, *, email: str | None = None, include_inactive: bool = False
+) -> list[Subscription]:
+    query = select(Subscription).order_by(Subscription.id)
+    if email is not None:
+        query = query.where(Subscription.email == normalize_email(email))
+    if not include_inactive:
+        query = query.where(Subscription.status.in_(("active", "pending")))
+    return list(session.scalars(query).all())
