@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from parsers.diff_align import Group, TaskInfo, align_targets, align_tasks
 from parsers.diff_measures import to_base
-from parsers.diff_text import clean, key, nfkc, number_key
+from parsers.diff_text import clean, key, number_key
 from parsers.schema import ParsedDocument, Target, Task, number
 from parsers.units_alias import unit_key
 
@@ -150,8 +150,8 @@ def _target_label(t: Target) -> str:
 
 
 def _display(text: str | None) -> str:
-    """Text as written, for people: width-normalized, spaces dropped, punctuation kept."""
-    return _SPACES.sub("", nfkc(text or ""))
+    """Text as written (the parser already normalized width), spaces dropped, for people."""
+    return _SPACES.sub("", text or "")
 
 
 def _snippet(text: str | None, limit: int) -> str:

@@ -1,0 +1,74 @@
+"""Unit-name comparison keys: the same body under its names, different bodies kept apart."""
+
+from __future__ import annotations
+
+import tomllib
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from parsers.units_alias import load_aliases, unit_key
+
+SAME = [
+    ["区发改委", "区发展改革委", "区发展和改革委员会"],
+    ["区经信委", "区经济信息委", "区经济和信息化委员会"],
+    ["市经信局市新经济委", "市经信局（市新经济委）", "市经信局 市新经济委"],
+    ["区大数据局", "区大数据发展局", "区大数据应用发展管理局"],
+    ["区教委", "区教育委员会"],
+    ["区人力社保局", "区人力资源社会保障局", "区人力资源和社会保障局"],
+    ["区金融办", "区金融工作办公室"],
+    ["区科技局", "区科学技术局"],
+    ["区商务委", "区商务委员会"],
+    # the same groups hold at other levels and under a place name
+    ["市发改委", "市发展和改革委员会"],
+    ["永川区发改委", "永川区发展和改革委员会"],
+    # width, spaces and brackets never matter
+    ["各区（市）县", "各区(市)县", "各区 （市） 县", "各区〔市〕县"],
+    ["ＡＢＣ公司", "ABC公司"],
+]
+
+DIFFERENT = [
+    ("区发改委", "区经信委"),
+    ("区经信委", "区经信局"),
+    ("区科技局", "区科委"),
+    ("区发改委", "市发改委"),
+    ("区大数据局", "市数据局"),
+    ("永和街道", "永街道"),
+    ("区金融办", "区金融监管局"),
+    # one body with two plaques in 成都 only: not generalized to other levels
+    ("区经信局区新经济委", "区经信局"),
+]
+
+
+@pytest.mark.parametrize("names", SAME, ids=lambda names: names[0])
+def test_names_of_one_body_share_a_key(names: list[str]) -> None:
+    keys = {unit_key(n) for n in names}
+    assert len(keys) == 1, {n: unit_key(n) for n in names}
+
+
+@pytest.mark.parametrize(("a", "b"), DIFFERENT)
+def test_different_bodies_keep_different_keys(a: str, b: str) -> None:
+    assert unit_key(a) != unit_key(b)
+
+
+def test_unlisted_name_is_only_normalized() -> None:
+    assert unit_key(" 仙桃数据谷公司 ") == "仙桃数据谷公司"
+    assert unit_key("和平街道") == "和平街道"
+
+
+def test_load_aliases_maps_every_listed_name_to_its_group_key() -> None:
+    aliases = load_aliases()
+    assert aliases["区发展和改革委员会"] == aliases["区发改委"] == unit_key("区发改委")
+    assert load_aliases() == aliases  # cached and stable
+
+
+def test_alias_table_groups_never_merge_into_each_other() -> None:
+    """Generic rules must not join two groups a reviewer listed separately."""
+    path = Path(__file__).resolve().parents[2] / "parsers" / "data" / "unit_aliases.toml"
+    groups = tomllib.loads(path.read_text(encoding="utf-8"))["same"]
+    keys = [{unit_key(n) for n in g["names"]} for g in groups]
+    for names, k in zip(groups, keys, strict=True):
+        assert len(k) == 1, names
+    for a, b in combinations(keys, 2):
+        assert a != b
