@@ -79,6 +79,7 @@ def compose(
             links.append(f"<{clean_header(unsubscribe_mailto)}>")
         msg["List-Unsubscribe"] = ", ".join(links)
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # base64 keeps the message 7-bit clean for any relay (no 8BITMIME/SMTPUTF8 needed).
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte="base64")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     return msg

@@ -46,7 +46,13 @@ def simple_parse(path: Path) -> ParsedDocument:
                 if unit == "个" and "2个" in line and value == "2":
                     continue
                 goals.append(
-                    Target(text=line.lstrip("—"), value=int(value), unit=unit, year=2025, comparator=">=")
+                    Target(
+                        text=line.lstrip("—"),
+                        value=int(value),
+                        unit=unit,
+                        year=2025,
+                        comparator=">=",
+                    )
                 )
     return ParsedDocument(
         title=lines[0],
