@@ -47,22 +47,50 @@ _SENTENCE_RE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]*")
 _CLAUSE_SEP_RE = re.compile(r"[，：:]|,(?!\d{3}(?!\d))|(?<!\d),")
 # PDF/Word text sometimes has spaces between CJK and digits ("2022 年 50家"); numbers must be
 # whole for matching, and the sentence reads better without them.
-_CJK_DIGIT_SPACE_RE = re.compile(
-    r"(?<=[\u4e00-\u9fff])[ \t\u3000\xa0]+(?=[0-9])|(?<=[0-9%])[ \t\u3000\xa0]+(?=[\u4e00-\u9fff])"
-)
-_FULLWIDTH_POINT_RE = re.compile(r"(?<=\d)．(?=\d)")
+_SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
+_FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
+_FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
 
 
+def _trie(words: list[str]) -> str:
+    """Regex for literal words factored by common prefix: 个(?:百分点|工作日|…)?.
+
+    Equivalent to a longest-first alternation, but the engine looks at each character once
+    instead of trying every word in turn; the unit list is tried at every candidate number.
+    """
+    tree: dict[str, Any] = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # a word may end here; try the longer words first
+            return f"(?:{body})?"
+        return body
+
+    return emit(tree)
+
+
 def _alternation(words: list[str] | set[str], *, ci_ascii: bool = False) -> str:
-    """Regex alternation of literal words, longest first (so 个百分点 wins over 个)."""
-    parts = []
-    for w in sorted(set(words), key=lambda w: (-len(w), w)):
+    """Regex matching any of the literal words, the longest possible (个百分点 over 个).
+
+    Words with Latin letters must not run into more letters (GB is not the start of GBK);
+    with ``ci_ascii`` they match in any case.
+    """
+    unique = sorted(set(w for w in words if w))
+    cjk = [w for w in unique if not _ASCII_RE.search(w)]
+    parts = [_trie(cjk)] if cjk else []
+    for w in sorted((w for w in unique if _ASCII_RE.search(w)), key=lambda w: (-len(w), w)):
         esc = re.escape(w)
-        if _ASCII_RE.search(w):
-            esc = f"(?i:{esc})(?![A-Za-z])" if ci_ascii else f"{esc}(?![A-Za-z])"
-        parts.append(esc)
+        parts.append(f"(?i:{esc})(?![A-Za-z])" if ci_ascii else f"{esc}(?![A-Za-z])")
     return "|".join(parts)
 
 
@@ -119,7 +147,9 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
     suffixes = _alternation(list(cmp_["suffix"]))
     cn_chars = "".join(ch for ch in CN_NUMERAL_CHARS if ch not in "万萬亿億")
     cn_num = f"[{cn_chars}]+(?:[万亿][{cn_chars}]+)*"
-    arabic = r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
+    # No look-behind here: a pattern that starts with a character class lets the regex engine
+    # skip ahead quickly. "Preceded by a letter or digit" (IPv6, Web3.0) is checked afterwards.
+    arabic = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?"
     num = f"(?:{arabic}|{cn_num})"
     quantity = re.compile(
         "(?:"
@@ -139,9 +169,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
     prefix_cmp = tuple(sorted(cmp_["prefix"].items(), key=lambda kv: -len(kv[0])))
     year_pre = _alternation(yr["prefixes"])
     year_post = _alternation(yr["suffixes"])
-    year = re.compile(
-        f"(?P<pre>{year_pre})?(?<![0-9])(?P<y>[0-9]{{4}})年(?![0-9])(?P<post>{year_post})?"
-    )
+    year = re.compile(f"(?P<pre>{year_pre})?(?<![0-9])(?P<y>[0-9]{{4}})年(?P<post>{year_post})?")
     past_parts = [_alternation(fwd["past_markers"]), *fwd.get("past_patterns", [])]
     return _Vocab(
         quantity=quantity,
@@ -184,10 +212,32 @@ def _vocab() -> _Vocab:
     return _load_vocab()
 
 
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _drop_space(m: re.Match[str]) -> str:
+    """Remove a space between CJK and a digit ("2022 年 50家"), keep it anywhere else."""
+    text, a, b = m.string, m.start(), m.end()
+    left = text[a - 1] if a else ""
+    right = text[b] if b < len(text) else ""
+    if (_is_cjk(left) and right.isascii() and right.isdigit()) or (
+        ((left.isascii() and left.isdigit()) or left == "%") and _is_cjk(right)
+    ):
+        return ""
+    return m.group()
+
+
 def _normalize(text: str) -> str:
-    text = to_halfwidth(text)
-    text = _FULLWIDTH_POINT_RE.sub(".", text)
-    return _CJK_DIGIT_SPACE_RE.sub("", text)
+    """Width-normalize digits/letters/％ and join numbers split from their CJK neighbours.
+
+    Each step is skipped when it has nothing to do: this runs on every task of every document.
+    """
+    if _FULLWIDTH_RE.search(text):
+        text = _FULLWIDTH_POINT_RE.sub(".", to_halfwidth(text))
+    if _SPACE_RE.search(text):
+        text = _SPACE_RE.sub(_drop_space, text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -323,6 +373,9 @@ def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
         return False
     if text.startswith(v.fixed_words, start):
         return False
+    prev = text[start - 1] if start else ""
+    if prev.isascii() and (prev.isalnum() or prev == "."):
+        return False  # IPv6, Web3.0, H5, 3.5.1
     if raw[0] in CN_NUMERAL_CHARS:
         if start > 0 and text[start - 1] in CN_NUMERAL_CHARS:
             return False
@@ -361,7 +414,6 @@ def extract_targets(
 
     for idx, m in enumerate(matches):
         raw = m["pn"] or m["n1"]
-        num_start = m.start("pn") if m["pct"] else m.start("n1")
         if _inside(excluded, m.start()) or not _accept_number(v, norm, m.start(), raw):
             continue
         base = m["base"]
@@ -404,10 +456,10 @@ def extract_targets(
 
         prev_end = ends[idx - 1] if idx > 0 else 0
         next_start = starts[idx + 1] if idx + 1 < len(starts) else len(norm)
-        before = norm[max(c_start, prev_end) : num_start]
+        before = norm[max(c_start, prev_end) : m.start()]
         after = norm[m.end() : min(c_end, next_start)]
         # Year expressions are part of the words before, but never of the metric.
-        comparator = _comparator(v, m, norm[c_start:num_start], bool(m["n2"]), past)
+        comparator = _comparator(v, m, norm[c_start : m.start()], bool(m["n2"]), past)
 
         metric = ""
         if unit not in v.prefer_before:
