@@ -315,7 +315,6 @@ class Fetcher:
         # No environment proxies or .netrc: a proxy would bypass the address pinning.
         self._session.trust_env = False
         self._session.verify = verify
-        self._session.max_redirects = 0
         adapter = PinnedAdapter(self.guard, pool_maxsize=max(2, per_host_concurrency))
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, adapter)
@@ -339,7 +338,10 @@ class Fetcher:
         once the caller has processed the result, so a crash in between does not make the
         next poll skip a document it never stored.
         """
-        self.guard.check(url)  # fail fast, before robots.txt, with the caller's URL
+        try:
+            self.guard.check(url)  # fail fast, before robots.txt, with the caller's URL
+        except UnresolvableHost:
+            pass  # DNS may be back in a moment: the retry loop below decides
         if self.respect_robots and not self._robots_allows(url):
             raise FetchRefused(f"{url}: disallowed by robots.txt", url=url)
         cached = self.state.get(url) if conditional else None
@@ -434,6 +436,11 @@ class Fetcher:
                     raise _Retryable(str(exc), None, None) from None
                 except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
                     raise FetchRefused(f"{current}: {exc}", url=url) from None
+                except requests.exceptions.SSLError as exc:
+                    # A bad certificate stays bad for the next few seconds: no retries.
+                    raise SourceUnavailable(
+                        f"{current}: TLS error ({_short(exc)})", url=url
+                    ) from None
                 except requests.RequestException as exc:
                     raise _Retryable(_describe(exc), None, None) from None
                 try:
@@ -518,6 +525,15 @@ class Fetcher:
                 urlsplit(origin).netloc.lower(), min(float(delay), CRAWL_DELAY_CAP)
             )
         return parser
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("certificate verify failed", "Hostname mismatch", "doesn't match"):
+        if marker in text:
+            start = text.index(marker)
+            return text[start : start + 120].split(")")[0]
+    return text[:160]
 
 
 def _describe(exc: requests.RequestException) -> str:

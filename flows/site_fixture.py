@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import mimetypes
+import ssl
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -112,11 +113,19 @@ class FixtureSite:
 
     Use as a context manager; ``base_url`` is ``http://127.0.0.1:<port>``. If ``root_dir``
     is given, every file under it is published at its relative path (content type guessed,
-    HTML served as stored without a charset header).
+    HTML served as stored without a charset header). ``ssl_context`` (a server context with
+    a certificate loaded) makes it an HTTPS site, for testing TLS with a pinned address.
     """
 
-    def __init__(self, root_dir: Path | None = None, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        root_dir: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._host = host
+        self._ssl_context = ssl_context
         self._lock = threading.Lock()
         self._pages: dict[str, Page] = {}
         self._redirects: dict[str, tuple[int, str]] = {}
@@ -140,6 +149,8 @@ class FixtureSite:
     def start(self) -> FixtureSite:
         if self._server is None:
             server = _Server((self._host, 0), _Handler)
+            if self._ssl_context is not None:
+                server.socket = self._ssl_context.wrap_socket(server.socket, server_side=True)
             server.site = self
             self._server = server
             self._thread = threading.Thread(
@@ -172,7 +183,8 @@ class FixtureSite:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{self._host}:{self.port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on this site."""
