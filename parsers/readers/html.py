@@ -1,0 +1,7 @@
+"""placeholder"""
+
+from parsers.readers.base import Extracted
+
+
+def read_html(data: bytes) -> Extracted:
+    raise NotImplementedError

@@ -1,0 +1,251 @@
+"""Rebuild logical paragraphs from positioned PDF lines.
+
+A PDF only knows lines. A line continues the paragraph above it unless one of these
+says otherwise (each is what a human reader uses too):
+
+* the line above ended clearly short of the right margin (a paragraph's last line);
+* this line is indented (first-line indent, centred titles, signatures);
+* this line starts a numbered item (``一、`` ``（一）`` ``1.`` ``1、`` ``（1）`` ``①``, and
+  ``一是`` after a sentence end);
+* there is a vertical gap larger than the normal line pitch, or the font size changes.
+
+Page numbers (``— 3 —``, ``- 3 -``, ``3``, ``第3页``, ``3/10``) and running headers or
+footers (the same text at the same height on most pages) are removed first, so a
+paragraph that crosses a page break is joined back together.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from parsers.text import clean_paragraph, join_wrapped
+
+
+@dataclass
+class Line:
+    """One visual line: its text and the box from its first to its last character."""
+
+    text: str
+    page: int
+    x0: float
+    x1: float
+    bottom: float
+    top: float
+    em: float = 0.0  # width of the first character: the font size for CJK text
+    trailing_space: bool = False
+    cjk_start: bool = False  # first character is CJK, so ``height`` is the CJK font's
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+
+_DASH = "-—–－―‐‒"
+_PAGE_NUMBER = re.compile(
+    rf"^(?:[{_DASH}~～]\s*\d{{1,4}}\s*[{_DASH}~～]"
+    r"|\d{1,4}"
+    r"|第\s*\d{1,4}\s*页(?:\s*[，,/／]?\s*共\s*\d{1,4}\s*页)?"
+    r"|\d{1,4}\s*[/／]\s*\d{1,4}"
+    r"|(?i:page)\s*\d{1,4}(?:\s*(?i:of)\s*\d{1,4})?)$"
+)
+
+#: A line that starts a numbered item. Wrapped lines rarely start like this; ``1.5倍``
+#: is excluded by requiring a non-digit after ``1.``.
+_NUMBERED = re.compile(
+    r"^(?:[一二三四五六七八九十百零〇]+[、．.]"
+    r"|[（(][一二三四五六七八九十百零〇]+[）)]"
+    r"|\d{1,3}(?:[、]|[.．](?!\d))"
+    r"|[（(]\d{1,3}[）)]"
+    r"|[①-⑳㉑-㉟㊱-㊿⑴-⒇⒈-⒛]"
+    r"|第[一二三四五六七八九十百零〇\d]+[章节条款部分])"
+)
+#: ``一是…二是…``: a new item only when the line above ended a sentence.
+_ENUMERATED = re.compile(r"^[一二三四五六七八九十]+是")
+_SENTENCE_END = tuple("。；;：:！!？?")
+
+
+#: Characters that may not start a line (closing punctuation) or end one (opening).
+_NO_BREAK_BEFORE = frozenset("，。、；：？！）》」』】〕］｝〉”’%‰.,;:!?)]}·…—")
+_NO_BREAK_AFTER = frozenset("（《「『【〔［｛〈“‘([{")
+_QUOTES = frozenset("“”‘’\"'")
+
+
+def _char_em(ch: str) -> float:
+    """Rough advance of a character in ems: full width for CJK, ~half for ASCII."""
+    return 0.55 if ord(ch) < 0x2E80 and ch not in "“”‘’…—·" else 1.0
+
+
+def leading_run_em(text: str) -> float:
+    """Width (in ems) of the unbreakable run a line starts with.
+
+    If the line above had room for this run, the layout engine would have put it there;
+    so a line above that ends short by *less* than this width was wrapped, not ended.
+    Line-breaking rules glue closing punctuation to what precedes it, opening
+    punctuation to what follows, quotation marks to both sides (ICU's QU class, which
+    LibreOffice follows) and Latin letters/digits into words.
+    """
+    if not text:
+        return 0.0
+    width = _char_em(text[0])
+    for prev, ch in itertools.pairwise(text):
+        glued = (
+            ch in _NO_BREAK_BEFORE
+            or prev in _NO_BREAK_AFTER
+            or ch in _QUOTES
+            or prev in _QUOTES
+            or (
+                prev.isascii()
+                and prev.isalnum()
+                and ch.isascii()
+                and (ch.isalnum() or ch in "-_/+")
+            )
+            or (prev in "-_/+" and ch.isascii() and ch.isalnum())
+        )
+        if not glued:
+            break
+        width += _char_em(ch)
+    return width
+
+
+def _is_page_number(text: str) -> bool:
+    return bool(_PAGE_NUMBER.match(text.replace(" ", "")) or _PAGE_NUMBER.match(text))
+
+
+def _merge_same_baseline(lines: list[Line]) -> list[Line]:
+    """pdfium sometimes splits one visual line in two (a far-right date, a font change)."""
+    out: list[Line] = []
+    for line in lines:
+        if out:
+            prev = out[-1]
+            overlap = min(prev.top, line.top) - max(prev.bottom, line.bottom)
+            if (
+                overlap > 0.5 * min(prev.height, line.height)
+                and line.x0 >= prev.x1 - 1.0
+                and prev.page == line.page
+            ):
+                gap = line.x0 - prev.x1
+                sep = " " if gap > 0.5 * max(prev.em, 1.0) else ""
+                out[-1] = Line(
+                    text=prev.text + sep + line.text,
+                    page=prev.page,
+                    x0=prev.x0,
+                    x1=line.x1,
+                    bottom=min(prev.bottom, line.bottom),
+                    top=max(prev.top, line.top),
+                    em=prev.em,
+                    trailing_space=line.trailing_space,
+                    cjk_start=prev.cjk_start,
+                )
+                continue
+        out.append(line)
+    return out
+
+
+def _running_key(line: Line) -> tuple[str, int]:
+    return re.sub(r"\d+", "#", line.text.replace(" ", "")), round(line.bottom / 6)
+
+
+def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
+    """Drop page numbers and running headers/footers from each page's first/last lines."""
+    n = len(pages)
+    edge = 2  # how many lines at the top and bottom of a page may be furniture
+    counts: Counter[tuple[str, int]] = Counter()
+    if n >= 2:
+        for lines in pages:
+            keys = {_running_key(ln) for ln in lines[:edge] + lines[-edge:]}
+            counts.update(keys)
+    threshold = max(2, (n + 1) // 2)
+    out: list[list[Line]] = []
+    for lines in pages:
+        m = len(lines)
+        kept = []
+        for i, line in enumerate(lines):
+            at_edge = i < edge or i >= m - edge
+            if at_edge and _is_page_number(line.text):
+                continue
+            if at_edge and n >= 2 and counts[_running_key(line)] >= threshold:
+                continue
+            kept.append(line)
+        out.append(kept)
+    return out
+
+
+@dataclass
+class _Geometry:
+    left: float
+    right: float
+    em: float
+    pitch: float
+
+
+def _geometry(pages: list[list[Line]]) -> _Geometry:
+    lines = [ln for page in pages for ln in page]
+    ems = [ln.em for ln in lines if ln.em > 1.0]
+    em = statistics.median(ems) if ems else 12.0
+    lefts = Counter(round(ln.x0) for ln in lines)
+    # The body's left edge is the most common line start (wrapped lines all start there).
+    left = float(lefts.most_common(1)[0][0]) if lefts else 0.0
+    rights = sorted(ln.x1 for ln in lines)
+    right = rights[int(0.9 * (len(rights) - 1))] if rights else 0.0
+    deltas = []
+    for page in pages:
+        for a, b in itertools.pairwise(page):
+            d = a.bottom - b.bottom
+            if 0.5 * em < d < 3.0 * em:
+                deltas.append(d)
+    pitch = statistics.median(deltas) if deltas else 1.5 * em
+    return _Geometry(left=left, right=right, em=em, pitch=pitch)
+
+
+def _starts_paragraph(prev: Line, cur: Line, geo: _Geometry, prev_is_first: bool) -> bool:
+    em = geo.em
+    if cur.page == prev.page:
+        gap = prev.bottom - cur.bottom
+        if gap > 1.25 * geo.pitch or gap < -0.5 * em:
+            return True
+    if prev.cjk_start and cur.cjk_start and abs(cur.height - prev.height) > 0.2 * prev.height:
+        return True
+    shortfall = geo.right - prev.x1
+    if shortfall > (leading_run_em(cur.text) + 1.0) * em:
+        return True
+    indent = cur.x0 - geo.left
+    if indent > 0.8 * em:
+        prev_full = prev.x0 - geo.left < 2.5 * em and shortfall < 2.5 * em
+        # A centred paragraph wraps into centred lines under a (nearly) full one.
+        centred = abs(indent - (geo.right - cur.x1)) < 1.0 * em
+        # A block indented as a whole (a quotation) keeps wrapping at the same x.
+        same_block = not prev_is_first and abs(cur.x0 - prev.x0) < 0.3 * em
+        if not ((prev_full and centred) or same_block):
+            return True
+    if _NUMBERED.match(cur.text):
+        return True
+    return bool(_ENUMERATED.match(cur.text) and prev.text.endswith(_SENTENCE_END))
+
+
+def build_paragraphs(pages: list[list[Line]]) -> list[str]:
+    """Join lines into cleaned logical paragraphs in reading order."""
+    pages = [_merge_same_baseline(p) for p in pages]
+    pages = remove_furniture(pages)
+    geo = _geometry(pages)
+    paragraphs: list[str] = []
+    current = ""
+    prev: Line | None = None
+    prev_is_first = True
+    for page in pages:
+        for line in page:
+            if prev is None or _starts_paragraph(prev, line, geo, prev_is_first):
+                if current:
+                    paragraphs.append(current)
+                current = line.text
+                prev_is_first = True
+            else:
+                current = join_wrapped(current, line.text, prev.trailing_space)
+                prev_is_first = False
+            prev = line
+    if current:
+        paragraphs.append(current)
+    return [c for c in (clean_paragraph(p) for p in paragraphs) if c]
