@@ -83,7 +83,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def backoff(attempts: int, *, rng: Callable[[], float] = random.random) -> timedelta:
     """Exponential delay (1, 2, 4 … minutes, capped at 6 h) times a jitter in [0.5, 1.5)."""
-    base = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    base = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** min(max(0, attempts - 1), 20)))
     return base * (0.5 + rng())
 
 
