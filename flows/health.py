@@ -1,0 +1,115 @@
+"""Source health: tell the operator when a site breaks, instead of alerting subscribers that
+everything was removed.
+
+Two symptoms of a redesigned or broken site:
+
+* a listing that yielded documents suddenly yields none (the link pattern no longer
+  matches, or the page is now a WAF challenge);
+* a document that had tasks suddenly parses with none (the article body moved into an
+  image, a viewer, or a new template).
+
+Both queue one email to ``RADAR_ADMIN_EMAIL`` (``alerts.dispatch.queue_admin_email``,
+idempotent per key). The second one also *holds* the subscriber alerts of that change set:
+"all 40 tasks removed" is almost always our problem, not news. The version is still stored,
+so the operator can inspect it with ``radar show`` and ``radar diff``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from flows.fetch_state_db import DbFetchState
+from storage.db import write_session
+
+#: fetch_state key under which a source's last good listing link count is kept.
+HEALTH_KEY = "radar-health:{name}"
+
+
+@dataclass
+class AlertHook:
+    """``storage.ingest``'s ``on_change_set``: queue subscriber alerts, unless the new version
+    lost all its tasks (then queue a health alert to the operator instead)."""
+
+    queued: int = 0
+    held: str | None = None
+
+    def __call__(self, session: Session, change_set_id: int) -> None:
+        from alerts.dispatch import queue_admin_email
+        from alerts.matching import queue_for_change_set
+        from storage.models import ChangeSet, Series, Task, Version
+
+        change_set = session.get(ChangeSet, change_set_id)
+        if change_set is not None and change_set.from_version_id is not None:
+            before, after = (
+                session.scalar(select(func.count(Task.id)).where(Task.version_id == vid)) or 0
+                for vid in (change_set.from_version_id, change_set.to_version_id)
+            )
+            if before > 0 and after == 0:
+                series = session.get(Series, change_set.series_id)
+                version = session.get(Version, change_set.to_version_id)
+                name = series.title if series is not None else str(change_set.series_id)
+                url = version.source_url if version is not None else None
+                self.held = f"new version parsed with no tasks (previous had {before})"
+                queue_admin_email(
+                    session,
+                    subject=f"[policy-radar] source health: {name} parsed with no tasks",
+                    text=(
+                        f"The new version of {name} ({url or 'no URL'}) parsed with no tasks; "
+                        f"the previous version had {before}.\n"
+                        "Subscriber alerts for this change were held: the site's layout or the "
+                        "document format probably changed.\n"
+                        f"Inspect: radar show {series.key if series else ''} / radar history.\n"
+                    ),
+                    key=f"health.notasks.cs{change_set_id}",
+                )
+                return
+        self.queued = queue_for_change_set(session, change_set_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"queued": self.queued, "held": self.held}
+
+
+def check_listing(
+    state: DbFetchState, session_factory: Any, source: str, url: str, link_count: int
+) -> str | None:
+    """Record a fetched listing's link count; when it drops from some to none, queue an
+    operator alert and return its text (the old count is kept, so it fires again
+    tomorrow, once a day per key, until the listing recovers)."""
+    key = HEALTH_KEY.format(name=source)
+    previous = _count(state.get_note(key))
+    if link_count > 0:
+        state.put_note(key, f"links={link_count}")
+        return None
+    if not previous:
+        return None
+    from alerts.dispatch import queue_admin_email
+
+    text = (
+        f"Source {source!r}: the listing {url} yielded no document links; "
+        f"the last good poll found {previous}. The site's layout probably changed "
+        "(check link_selector in sources.toml). Nothing was marked removed."
+    )
+    day = datetime.now(UTC).date().isoformat()
+    with write_session(session_factory) as session:
+        queue_admin_email(
+            session,
+            subject=f"[policy-radar] source health: {source} listing is empty",
+            text=text,
+            key=f"health.empty.{hashlib.sha1(source.encode()).hexdigest()[:12]}.{day}",
+        )
+    return text
+
+
+def _count(note: str | None) -> int:
+    if not note or not note.startswith("links="):
+        return 0
+    try:
+        return int(note.split("=", 1)[1])
+    except ValueError:
+        return 0

@@ -1,0 +1,145 @@
+"""Polling configured sources: listing pages → new or changed links → ``ingest_document``.
+
+One poll of a source costs one conditional request when nothing changed (the first listing
+page answers 304 or hashes the same). When the listing changed, every link is fetched
+conditionally, so only new or changed articles are downloaded and parsed.
+
+A link that fails (after the fetcher's and the task's retries) is recorded in its fetch
+state and reported; the other links go on. The listing's validators are remembered only
+when every link succeeded, so the next poll retries the failed one.
+"""
+
+from __future__ import annotations
+
+from flows.prefect_env import ensure_prefect_env, has_api_server
+
+ensure_prefect_env()
+
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from flows.fetch import Fetcher  # noqa: E402
+from flows.fetch_state_db import DbFetchState  # noqa: E402
+from flows.health import check_listing  # noqa: E402
+from flows.ingest_flow import ingest_document  # noqa: E402
+from flows.sources import ListingCrawl, SourceConfig, SourcesError, crawl_listing, load_sources  # noqa: E402
+from flows.tasks import db_factory, make_fetcher, send_alerts  # noqa: E402
+
+
+def sources_path(sources_file: str | None) -> Path:
+    """``--sources FILE``, else ``RADAR_HOME/sources.toml``."""
+    if sources_file:
+        return Path(sources_file)
+    from storage.settings import load_settings
+
+    return load_settings().sources_file
+
+
+def find_source(name: str, sources_file: str | None = None) -> SourceConfig:
+    path = sources_path(sources_file)
+    for config in load_sources(path):
+        if config.name == name:
+            return config
+    raise SourcesError(f"{path}: no source named {name!r}")
+
+
+@task(name="crawl-listing", task_run_name="crawl {config.name}", cache_policy=NO_CACHE)
+def crawl_source(fetcher: Fetcher, config: SourceConfig) -> ListingCrawl:
+    return crawl_listing(fetcher, config, conditional=True, remember=False)
+
+
+@flow(name="poll-source", flow_run_name="poll: {name}")
+def poll_source(
+    name: str, sources_file: str | None = None, deliver: bool | None = None
+) -> dict[str, Any]:
+    """One poll of one source; returns a JSON-able report (links, ingested, failed, health)."""
+    logger = get_run_logger()
+    config = find_source(name, sources_file)
+    factory = db_factory()
+    state = DbFetchState(factory)
+    report: dict[str, Any] = {
+        "source": name,
+        "listing_not_modified": False,
+        "links": 0,
+        "ingested": [],
+        "unchanged": 0,
+        "failed": [],
+        "health": None,
+    }
+    with make_fetcher(state) as fetcher:
+        crawl = crawl_source(fetcher, config)
+        report["listing_not_modified"] = crawl.not_modified
+        report["links"] = len(crawl.items)
+        if not crawl.not_modified:
+            report["health"] = check_listing(state, factory, name, config.url, len(crawl.items))
+            if report["health"]:
+                logger.warning(report["health"])
+        for item in crawl.items:
+            try:
+                results = ingest_document(
+                    item.url,
+                    deliver=False,
+                    conditional=True,
+                    source=name,
+                    sources_file=str(sources_path(sources_file)),
+                    published=item.date,
+                )
+            except Exception as exc:  # recorded, reported, and the other links go on
+                message = f"{type(exc).__name__}: {exc}"
+                state.record_failure(item.url, type(exc).__name__)
+                logger.warning("%s failed: %s", item.url, message)
+                report["failed"].append({"url": item.url, "title": item.title, "error": message})
+                continue
+            if not results:
+                report["unchanged"] += 1
+            for result in results:
+                report["ingested"].append(
+                    {
+                        "url": item.url,
+                        "series_key": result.series_key,
+                        "title": result.series_title,
+                        "version": result.version_seq,
+                        "status": result.status,
+                        "change_set_id": result.change_set_id,
+                        "changes": result.changes,
+                    }
+                )
+        if not report["failed"]:
+            for page in crawl.pages:
+                fetcher.remember(page)
+    if deliver is None:
+        deliver = not has_api_server()
+    if deliver:
+        report["dispatch"] = send_alerts()
+    return report
+
+
+@flow(name="poll-sources", flow_run_name="poll sources")
+def poll_sources(
+    sources_file: str | None = None, source: str | None = None, deliver: bool | None = None
+) -> list[dict[str, Any]]:
+    """One poll cycle of every configured source (or just ``source``); a failing source is
+    reported and the others still run."""
+    logger = get_run_logger()
+    configs = load_sources(sources_path(sources_file))
+    if source is not None:
+        configs = [c for c in configs if c.name == source]
+        if not configs:
+            raise SourcesError(f"{sources_path(sources_file)}: no source named {source!r}")
+    reports: list[dict[str, Any]] = []
+    for config in configs:
+        try:
+            reports.append(poll_source(config.name, sources_file, deliver=False))
+        except Exception as exc:
+            logger.warning("source %s failed: %s", config.name, exc)
+            reports.append({"source": config.name, "error": f"{type(exc).__name__}: {exc}"})
+    if deliver is None:
+        deliver = not has_api_server()
+    if deliver:
+        dispatch = send_alerts()
+        for report in reports:
+            report.setdefault("dispatch", dispatch)
+    return reports
