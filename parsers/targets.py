@@ -52,6 +52,8 @@ _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋�
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
+# Words that join two listed quantities: 5个园区、3个基地; 5个大棚和1个混音棚.
+_CONNECTORS = "、和及与"
 
 
 def _trie(words: list[str]) -> str:
@@ -107,6 +109,7 @@ class _Vocab:
     reject_after: tuple[str, ...]
     approx_infix: dict[str, Comparator]
     slogans_after_unit: tuple[re.Pattern[str], ...]
+    not_followed_by: dict[str, tuple[str, ...]]
     excluded_spans: tuple[re.Pattern[str], ...]
     prefix_cmp: tuple[tuple[str, Comparator], ...]
     suffix_cmp: dict[str, Comparator]
@@ -157,7 +160,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         "|"
         f"(?P<n1>{num})"
         f"(?:(?P<u1m>{mults})?(?P<u1b>{bases})?[ \t]*(?P<sep>{seps})[ \t]*(?P<n2>{num}))?"
-        f"(?P<mult>{mults})?(?P<approx>{approx})?(?P<base>{bases})"
+        f"(?P<approx0>{approx})?(?P<mult>{mults})?(?P<approx>{approx})?(?P<base>{bases})"
         ")"
         f"(?P<suffix>{suffixes})?"
     )
@@ -181,6 +184,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         reject_after=tuple(nums["reject_after"]),
         approx_infix=dict(nums["approx_infix"]),
         slogans_after_unit=tuple(re.compile(p) for p in nums["slogans_after_unit"]),
+        not_followed_by={k: tuple(w) for k, w in nums.get("not_followed_by", {}).items()},
         excluded_spans=tuple(spans),
         prefix_cmp=prefix_cmp,
         suffix_cmp=dict(cmp_["suffix"]),
@@ -296,8 +300,9 @@ def _unit_multiplier(v: _Vocab, mult: str | None) -> Decimal:
 def _comparator(v: _Vocab, m: re.Match[str], before: str, is_range: bool, past: bool) -> Comparator:
     if m["suffix"]:
         return v.suffix_cmp[m["suffix"]]
-    if m["approx"]:
-        return v.approx_infix[m["approx"]]
+    approx = m["approx"] or m["approx0"]
+    if approx:
+        return v.approx_infix[approx]
     tail = before.rstrip()
     for word, cmp_ in v.prefix_cmp:
         if tail.endswith(word):
@@ -326,8 +331,17 @@ def _finish_metric(v: _Vocab, s: str) -> str:
     return s
 
 
-def _metric_after(v: _Vocab, after: str) -> str:
-    """The noun counted when it follows the unit: 10家具有…的“链主企业” -> 链主企业."""
+def _metric_after(v: _Vocab, after: str, next_follows: bool) -> str:
+    """The noun counted when it follows the unit: 10家具有…的“链主企业” -> 链主企业.
+
+    ``next_follows``: the next quantity needs these words as its own metric (企业20家); they
+    stay here anyway when a connector ends them (5个园区、3个基地; 5个大棚和1个混音棚).
+    Words that start with a connector (人才1000名、技能人才1万名) are never this one's.
+    """
+    if after[:1] in _CONNECTORS or (
+        next_follows and not after.rstrip().endswith(tuple(_CONNECTORS))
+    ):
+        return ""
     s = after.lstrip(v.trim_chars)
     if not s or v.cut_after.match(s):
         return ""  # nothing, or a verb phrase (投资100亿元建设…): the words before name it
@@ -419,7 +433,10 @@ def extract_targets(
         base = m["base"]
         if base in v.blocked or (m["u1b"] and m["u1b"] in v.blocked):
             continue
-        if base and any(p.match(norm, m.end("base")) for p in v.slogans_after_unit):
+        if base and (
+            any(p.match(norm, m.end("base")) for p in v.slogans_after_unit)
+            or norm.startswith(v.not_followed_by.get(base, ()), m.end("base"))
+        ):
             continue
         value = _value(raw)
         if value is None:
@@ -461,13 +478,19 @@ def extract_targets(
         # Year expressions are part of the words before, but never of the metric.
         comparator = _comparator(v, m, norm[c_start : m.start()], bool(m["n2"]), past)
 
+        # Words between this quantity and the next one name the next one only when the next has
+        # no noun of its own after it (年营收超10亿元企业20家 -> 企业 is counted by 20家).
+        next_follows = False
+        if next_start < c_end:
+            stop = starts[idx + 2] if idx + 2 < len(starts) else len(norm)
+            next_follows = not norm[ends[idx + 1] : min(c_end, stop)].strip(v.trim_chars)
         metric = ""
         if unit not in v.prefer_before:
-            metric = _metric_after(v, after)
+            metric = _metric_after(v, after, next_follows)
         if not metric:
             metric = _metric_before(v, before)
         if not metric and unit in v.prefer_before:
-            metric = _metric_after(v, after)
+            metric = _metric_after(v, after, next_follows)
 
         year = _pick_year(years, m.start(), default_year)
         sentence_text = norm[s_start:s_end].strip().lstrip(_LEADING_DASHES).strip()
