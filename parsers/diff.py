@@ -529,9 +529,15 @@ class _Differ:
                         ),
                     )
                 )
-            elif number_key(oi.task.number) != number_key(ni.task.number) and (
-                oi.task.number and ni.task.number
+            elif (
+                o != n
+                and oi.task.number
+                and ni.task.number
+                and number_key(oi.task.number) != number_key(ni.task.number)
             ):
+                # Only a number that changed because the task's position did (a task
+                # before it was added or removed) is a renumbering; the same position
+                # under another number is numbering style (Word lists that continue).
                 renumbered.append(f"{clean(oi.task.number)}→{clean(ni.task.number)}")
         out = [c for _, c in sorted(moved, key=lambda nc: nc[0])]
         if renumbered:
