@@ -170,6 +170,13 @@ def _default_summary(
     return kind_info(kind).label
 
 
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links reach an email: a document's ``javascript:`` URL is dropped."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return None
+
+
 def sort_changes(changes: Iterable[ChangeView]) -> list[ChangeView]:
     """Most important first: alert before info, then kind rank, then document order."""
     return sorted(changes, key=lambda c: (c.severity != "alert", c.rank, c.ord))
@@ -235,6 +242,8 @@ def render_alert(
 ) -> RenderedEmail:
     """The alert (one section) or digest (several) as subject + text + HTML with the same content."""
     for s in sections:
+        s.source_url = safe_url(s.source_url)
+        s.diff_url = safe_url(s.diff_url)
         s.alerts = sort_changes(s.alerts)
         s.infos = sort_changes(s.infos)
     context = {
