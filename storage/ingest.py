@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,42 +107,60 @@ def _dec(value: int | float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _target_row(target: TargetModel, version_id: int, ord_: int) -> TargetRow:
-    return TargetRow(
-        version_id=version_id,
-        ord=ord_,
-        metric=target.metric,
-        value=_dec(target.value),
-        value_max=_dec(target.value_max),
-        unit=target.unit,
-        year=target.year,
-        comparator=target.comparator,
-        text=target.text,
-    )
+def _target_dict(
+    target: TargetModel, version_id: int, task_id: int | None, ord_: int
+) -> dict[str, Any]:
+    return {
+        "version_id": version_id,
+        "task_id": task_id,
+        "ord": ord_,
+        "metric": target.metric,
+        "value": _dec(target.value),
+        "value_max": _dec(target.value_max),
+        "unit": target.unit,
+        "year": target.year,
+        "comparator": target.comparator,
+        "text": target.text,
+    }
 
 
 def _add_rows(session: Session, version: Version, parsed: ParsedDocument) -> None:
-    """tasks, task_units and targets for ``version`` (ids come back in one flush)."""
-    for i, goal in enumerate(parsed.goals):
-        session.add(_target_row(goal, version.id, i))
-    for i, task in enumerate(parsed.tasks):
-        row = Task(
-            version_id=version.id,
-            ord=i,
-            task_key=task.id,
-            number=task.number,
-            path=list(task.path),
-            title=task.title,
-            text=task.text,
-        )
-        row.units = [
-            TaskUnit(name=u.name, unit_key=unit_key(u.name), role=u.role) for u in task.units
-        ]
-        session.add(row)
-        for j, target in enumerate(task.targets):
-            trow = _target_row(target, version.id, j)
-            trow.task = row
-            session.add(trow)
+    """tasks, task_units and targets for ``version``.
+
+    Bulk INSERTs (task ids come back through RETURNING in parameter order) rather than one
+    ORM object per row: a 25-task plan is ~100 rows and per-object bookkeeping dominated
+    ingest time.
+    """
+    targets = [_target_dict(g, version.id, None, i) for i, g in enumerate(parsed.goals)]
+    units: list[dict[str, Any]] = []
+    if parsed.tasks:
+        task_ids = session.scalars(
+            insert(Task).returning(Task.id, sort_by_parameter_order=True),
+            [
+                {
+                    "version_id": version.id,
+                    "ord": i,
+                    "task_key": task.id,
+                    "number": task.number,
+                    "path": list(task.path),
+                    "title": task.title,
+                    "text": task.text,
+                }
+                for i, task in enumerate(parsed.tasks)
+            ],
+        ).all()
+        for task_id, task in zip(task_ids, parsed.tasks, strict=True):
+            units.extend(
+                {"task_id": task_id, "name": u.name, "unit_key": unit_key(u.name), "role": u.role}
+                for u in task.units
+            )
+            targets.extend(
+                _target_dict(t, version.id, task_id, j) for j, t in enumerate(task.targets)
+            )
+    if units:
+        session.execute(insert(TaskUnit), units)
+    if targets:
+        session.execute(insert(TargetRow), targets)
 
 
 def _find_task(change: dict[str, Any], doc: ParsedDocument, side: str) -> Any:
