@@ -1,7 +1,382 @@
-"""placeholder"""
+"""HTML reader for government CMS article pages (TRS, Hanweb, 政府信息公开 pages).
 
+Steps: decode (meta charset, else detection; GB-family as GB18030), parse with bs4 +
+lxml, read metadata (<meta> tags, the 政府信息公开 info box, attachment links), find
+the article body (known CMS containers, else the block with the most Chinese text),
+and turn its block elements into paragraphs. Navigation, related-links boxes and
+"print this page" furniture stay out.
+
+Every walk over the tree is iterative: pages with absurd nesting (100k ``<div>``) must
+not hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
+from parsers.errors import ParseError
 from parsers.readers.base import Extracted
+from parsers.readers.html_meta import (
+    LABEL_START,
+    META_NAMES,
+    info_pairs,
+    set_meta,
+)
+from parsers.text import clean_paragraph, decode_text, normalize_space
+
+# Decoding --------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
+)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]{0,100}encoding\s*=\s*["']([A-Za-z0-9_\-.]+)""")
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset a page declares in its first 4 KiB (<meta charset>, http-equiv, <?xml?>)."""
+    head = data[:4096]
+    m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    return m.group(1).decode("ascii", "ignore") if m else None
+
+
+def decode_html(data: bytes) -> str:
+    return decode_text(data, declared_charset(data))
+
+
+# Tree helpers ----------------------------------------------------------------------------
+
+#: Never content: scripts, styles, forms, and page chrome.
+_JUNK_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "template",
+    "svg",
+    "canvas",
+    "object",
+    "embed",
+    "select",
+    "button",
+    "input",
+    "textarea",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "head",
+)
+_BLOCK = frozenset(
+    "p div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 table tbody thead tfoot tr td th caption "
+    "section article blockquote pre center form header footer nav aside figure "
+    "figcaption address hr main body html".split()
+)
+_STRUCTURE_INSIDE_CELL = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "br")
+
+#: CMS containers that hold the article text, most specific first.
+BODY_SELECTORS = (
+    "div.TRS_Editor",
+    "div.trs_editor_view",
+    "div.TRS_UEDITOR",
+    "#UCAP-CONTENT",
+    "#zoom",
+    ".pages_content",
+    "#fontzoom",
+    ".article-content",
+    ".article_content",
+    ".artcontent",
+    ".wzcon",
+    ".view",
+    ".article",
+    "article",
+    "#content",
+    ".content",
+)
+
+#: Page furniture that sits inside article containers on many CMSes.
+_FURNITURE = re.compile(
+    r"^[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏|分享到|分享|字体|字号|"
+    r"上一篇|下一篇|扫一扫|相关链接|相关文章|相关阅读|相关新闻|相关文件|延伸阅读)"
+)
+_RELATED = re.compile(r"^\s*[【\[]?\s*(?:相关链接|相关文章|相关阅读|相关新闻|相关文件|延伸阅读)")
+
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_SEGMENT_BREAK = re.compile(
+    r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\r]*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])"
+)
+_ATTACHMENT_EXT = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "zip", "rar", "et")
+_SKIP_STRINGS = (Comment, Doctype, Declaration, ProcessingInstruction)
+
+
+def _strings(el: Tag) -> Iterator[NavigableString]:
+    for d in el.descendants:
+        if isinstance(d, NavigableString) and not isinstance(d, _SKIP_STRINGS):
+            yield d
+
+
+def _text(el: Tag) -> str:
+    return normalize_space(" ".join(_SEGMENT_BREAK.sub("", str(s)) for s in _strings(el)))
+
+
+def _cjk(s: str) -> int:
+    return len(_CJK_RE.findall(s))
+
+
+def _in_link(s: NavigableString, limit: int = 4) -> bool:
+    el = s.parent
+    for _ in range(limit):
+        if el is None:
+            return False
+        if el.name == "a":
+            return True
+        el = el.parent
+    return False
+
+
+def _link_ratio(el: Tag) -> float:
+    total = linked = 0
+    for s in _strings(el):
+        n = _cjk(str(s))
+        total += n
+        if n and _in_link(s):
+            linked += n
+    return linked / total if total else 1.0
+
+
+# Metadata ---------------------------------------------------------------------------------
+
+
+def _read_meta_tags(soup: BeautifulSoup, meta: dict[str, Any]) -> None:
+    for tag in soup.find_all("meta"):
+        name = str(tag.get("name") or tag.get("property") or "").strip().lower()
+        key = META_NAMES.get(name)
+        content = tag.get("content")
+        if key and isinstance(content, str):
+            set_meta(meta, key, content)
+
+
+def _title_fallback(soup: BeautifulSoup) -> str | None:
+    t = soup.find("title")
+    if t is None:
+        return None
+    text = _text(t)
+    # "关于…的通知_重庆市永川区人民政府" / "… - 成都市人民政府" / "…|渝北区": cut the site name.
+    text = re.split(r"\s*(?:_|\||｜|\s-\s|－|——)\s*", text)[0]
+    return text or None
+
+
+def _info_box(soup: BeautifulSoup) -> Tag | None:
+    """The smallest element holding most of the page's info labels (索引号, 发文字号, …)."""
+    label_nodes = [
+        s
+        for s in _strings(soup)
+        if len(s) <= 80 and LABEL_START.match(str(s)) and s.parent is not None
+    ]
+    if len(label_nodes) < 2:
+        return None
+    counts: dict[int, int] = {}
+    depth_of: dict[int, int] = {}
+    by_id: dict[int, Tag] = {}
+    for s in label_nodes:
+        el = s.parent
+        for depth in range(10):
+            if el is None or el.name in ("body", "html", "[document]"):
+                break
+            counts[id(el)] = counts.get(id(el), 0) + 1
+            depth_of[id(el)] = min(depth_of.get(id(el), 99), depth)
+            by_id[id(el)] = el
+            el = el.parent
+    if not counts:
+        return None
+    best = max(counts.values())
+    if best < 2:
+        return None
+    # Lowest element with the best count whose text is short (an info box, not the page).
+    for key in sorted((k for k, c in counts.items() if c == best), key=lambda k: depth_of[k]):
+        el = by_id[key]
+        if len(_text(el)) <= 1500:
+            return el
+    return None
+
+
+def _block_lines(el: Tag) -> list[str]:
+    """Text of ``el`` as lines, one per block element or table cell."""
+    lines: list[str] = []
+    cur: list[str] = []
+    for node in _walk(el):
+        if node is _FLUSH:
+            if cur:
+                lines.append("".join(cur))
+                cur = []
+        elif isinstance(node, str):
+            cur.append(node)
+    if cur:
+        lines.append("".join(cur))
+    return [x for x in (normalize_space(s) for s in lines) if x]
+
+
+def _attachments(soup: BeautifulSoup) -> list[dict[str, str | None]]:
+    out: list[dict[str, str | None]] = []
+    seen: set[str] = set()
+    for a in soup.find_all("a", href=True):
+        href = str(a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        path = re.split(r"[?#]", href, maxsplit=1)[0]
+        ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else None
+        name = _text(a) or str(a.get("title") or "").strip() or None
+        is_file = ext in _ATTACHMENT_EXT
+        if not is_file and not (name and name.startswith("附件")):
+            continue
+        if href in seen:
+            continue
+        seen.add(href)
+        out.append({"url": href, "name": name, "ext": ext if is_file else None})
+    return out
+
+
+# Body ------------------------------------------------------------------------------------
+
+
+def _select_body(soup: BeautifulSoup) -> Tag | None:
+    for selector in BODY_SELECTORS:
+        for el in soup.select(selector):
+            text_cjk = _cjk(_text(el))
+            if text_cjk >= 20 and _link_ratio(el) < 0.5:
+                return el
+    return None
+
+
+def _densest_block(soup: BeautifulSoup) -> Tag | None:
+    """The element whose direct text-bearing children hold the most non-link Chinese text."""
+    scores: dict[int, float] = {}
+    by_id: dict[int, Tag] = {}
+    for s in _strings(soup):
+        n = _cjk(str(s))
+        if not n or _in_link(s):
+            continue
+        el = s.parent
+        # Credit the nearest block ancestor (a <p>'s container gets its paragraphs).
+        while el is not None and el.name not in _BLOCK:
+            el = el.parent
+        if el is None:
+            continue
+        target = el.parent if el.name in ("p", "li", "h1", "h2", "h3", "h4", "td") else el
+        if target is None:
+            continue
+        scores[id(target)] = scores.get(id(target), 0) + n
+        by_id[id(target)] = target
+    if not scores:
+        return None
+    return by_id[max(scores, key=lambda k: scores[k])]
+
+
+_FLUSH = object()
+
+
+def _is_data_row(tr: Tag) -> bool:
+    cells = tr.find_all(["td", "th"], recursive=False)
+    return bool(cells) and not any(c.find(_STRUCTURE_INSIDE_CELL) for c in cells)
+
+
+def _walk(root: Tag) -> Iterator[object]:
+    """Yield text pieces and _FLUSH markers (paragraph breaks), iteratively."""
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if node is _FLUSH:
+            yield _FLUSH
+            continue
+        if isinstance(node, NavigableString):
+            if not isinstance(node, _SKIP_STRINGS):
+                yield _SEGMENT_BREAK.sub("", str(node))
+            continue
+        if not isinstance(node, Tag):
+            continue
+        name = node.name
+        if name == "br":
+            yield _FLUSH
+            continue
+        if name == "tr" and _is_data_row(node):
+            cells = [_text(c) for c in node.find_all(["td", "th"], recursive=False)]
+            yield _FLUSH
+            yield "\t".join(c for c in cells if c)
+            yield _FLUSH
+            continue
+        if name in ("td", "th"):
+            # A cell of a layout row: its own block, and spacing between cells.
+            stack.append(_FLUSH)
+            stack.extend(reversed(node.contents))
+            stack.append(_FLUSH)
+            continue
+        block = name in _BLOCK
+        if block:
+            stack.append(_FLUSH)
+        stack.extend(reversed(node.contents))
+        if block:
+            yield _FLUSH
+
+
+def _drop_related_boxes(body: Tag) -> None:
+    """Remove 相关链接-style boxes (a heading plus a list of links) inside the body."""
+    for s in list(_strings(body)):
+        if not _RELATED.match(str(s)):
+            continue
+        box: Tag | None = s.parent
+        candidate = None
+        for _ in range(5):
+            if box is None or box is body:
+                break
+            if _link_ratio(box) >= 0.5 or box.find("a") is None:
+                candidate = box
+            box = box.parent
+        if candidate is not None:
+            candidate.decompose()
 
 
 def read_html(data: bytes) -> Extracted:
-    raise NotImplementedError
+    """Article paragraphs and page metadata of an HTML page."""
+    text = decode_html(data)
+    try:
+        soup = BeautifulSoup(text, "lxml")
+    except Exception as exc:  # lxml raises a zoo of errors on pathological input
+        raise ParseError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
+    meta: dict[str, Any] = {}
+    _read_meta_tags(soup, meta)
+    fallback_title = _title_fallback(soup)
+    for tag in soup.find_all(_JUNK_TAGS):
+        tag.decompose()
+    attachments = _attachments(soup)
+    box = _info_box(soup)
+    if box is not None:
+        for key, value in info_pairs(_block_lines(box)):
+            set_meta(meta, key, value)
+        box.decompose()
+    if "title" not in meta and fallback_title:
+        meta["title"] = fallback_title
+    if attachments:
+        meta["attachments"] = attachments
+    body = _select_body(soup) or _densest_block(soup) or soup.body or soup
+    _drop_related_boxes(body)
+    raw: list[str] = []
+    cur: list[str] = []
+    for node in _walk(body):
+        if node is _FLUSH:
+            if cur:
+                raw.append("".join(cur))
+                cur = []
+        elif isinstance(node, str):
+            cur.append(node)
+    if cur:
+        raw.append("".join(cur))
+    paragraphs = []
+    for p in raw:
+        c = clean_paragraph(p)
+        if c and not _FURNITURE.match(c):
+            paragraphs.append(c)
+    return Extracted(format="html", paragraphs=paragraphs, meta=meta)
