@@ -626,8 +626,8 @@ def decode_html(content: bytes, declared_charset: str | None) -> str:
     else:
         candidates += [declared, meta]
     candidates += ["utf-8", "gb18030"]
-    for encoding in candidates:
-        text = _try(content, encoding)
+    for candidate in candidates:
+        text = _try(content, candidate)
         if text is not None:
             return text
     try:

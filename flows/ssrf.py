@@ -309,9 +309,11 @@ class PinnedAdapter(HTTPAdapter):
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: PreparedRequest, verify: Any, cert: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+        base_params, base_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
+        host_params: dict[str, Any] = dict(base_params)
+        pool_kwargs: dict[str, Any] = dict(base_kwargs)
         target: CheckedTarget | None = getattr(request, _PINNED_ATTR, None)
         if target is None:  # pragma: no cover - send() always sets it
             raise FetchRefused(f"{request.url}: request bypassed the address guard")
