@@ -45,6 +45,7 @@ class Page:
     etag: str | None
     last_modified: datetime | None
     send_length: bool = True
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,14 +206,17 @@ class FixtureSite:
         charset: str = "utf-8",
         validators: bool = True,
         send_length: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> str:
         """Serve ``body`` at ``path`` (replacing what was there); returns the absolute URL.
 
         ``charset_header=False`` leaves the charset out of Content-Type (the GBK-without-a-
         clue case). ``validators=False`` sends neither ETag nor Last-Modified (sites where
         only the content hash can tell that nothing changed). ``send_length=False`` streams
-        the body without Content-Length and closes the connection.
+        the body without Content-Length and closes the connection. ``headers`` are sent as
+        given (e.g. ``Content-Encoding: gzip`` with a pre-compressed body).
         """
+        extra = tuple(sorted((headers or {}).items()))
         with self._lock:
             old = self._pages.get(path)
             same = (
@@ -222,6 +226,7 @@ class FixtureSite:
                 and old.charset == (charset if charset_header else None)
                 and (old.etag is not None) == validators
                 and old.send_length == send_length
+                and old.headers == extra
             )
             if same:  # re-publishing identical bytes keeps the validators, like a real CMS
                 self._redirects.pop(path, None)
@@ -235,6 +240,7 @@ class FixtureSite:
                 etag=f'"{hashlib.sha256(body).hexdigest()[:20]}"' if validators else None,
                 last_modified=stamp if validators else None,
                 send_length=send_length,
+                headers=extra,
             )
             self._redirects.pop(path, None)
         return self.url(path) if self._server is not None else path
@@ -330,6 +336,7 @@ class FixtureSite:
             "Content-Type": page.content_type
             + (f"; charset={page.charset}" if page.charset else "")
         }
+        out.update(page.headers)
         if page.etag:
             out["ETag"] = page.etag
         if page.last_modified is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 import time
@@ -235,6 +236,16 @@ def test_streamed_size_over_limit_is_refused(site: FixtureSite) -> None:
     site.publish("/big.pdf", b"%PDF" + b"0" * 300_000, "application/pdf", send_length=False)
     with client(max_bytes=100_000) as fetcher, pytest.raises(FetchRefused, match="exceeds"):
         fetcher.get(site.url("/big.pdf"))
+
+
+def test_decompression_bomb_is_cut_off(site: FixtureSite) -> None:
+    bomb = gzip.compress(b"\0" * 5_000_000)  # ~5 KB on the wire, 5 MB decoded
+    site.publish("/bomb.html", bomb, "text/html", headers={"Content-Encoding": "gzip"})
+    site.publish("/small.html", gzip.compress(b"<p>ok</p>"), headers={"Content-Encoding": "gzip"})
+    with client(max_bytes=1_000_000) as fetcher:
+        assert fetcher.get(site.url("/small.html")).content == b"<p>ok</p>"
+        with pytest.raises(FetchRefused, match="exceeds"):
+            fetcher.get(site.url("/bomb.html"))
 
 
 def test_redirects_are_followed_up_to_the_limit(site: FixtureSite) -> None:

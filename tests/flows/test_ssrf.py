@@ -62,6 +62,10 @@ REFUSED_HOSTS = {
     "private_192": "192.168.1.1",
     "cgnat": "100.64.0.1",
     "unspecified": "0.0.0.0",
+    "zero": "0",
+    "trailing_dot": "127.0.0.1.",
+    "ipv6_link_local": "[fe80::1]",
+    "ipv6_unique_local": "[fd12:3456::1]",
     "name_resolving_to_loopback": "localhost",
 }
 
