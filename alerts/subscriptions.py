@@ -56,7 +56,8 @@ def _clean(value: str | None) -> str | None:
 
 
 def _same_filters(sub: Subscription, wanted: dict[str, Any]) -> bool:
-    return all(getattr(sub, key) == value for key, value in wanted.items())
+    """Same filters, with units compared by alias key (区发改委 = 区发展改革委)."""
+    return all(getattr(sub, key) == value for key, value in wanted.items() if key != "unit")
 
 
 def describe(sub: Subscription) -> str:

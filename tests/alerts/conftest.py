@@ -171,16 +171,31 @@ E2E_SUBSCRIBERS: dict[str, dict[str, Any]] = {
 }
 
 
-def seed_revision(session_factory: Any, subscribers: dict[str, dict[str, Any]]) -> int:
+def seed_revision(
+    session_factory: Any,
+    subscribers: dict[str, dict[str, Any]],
+    *,
+    issuer: str | None = "成都市人民政府办公厅",
+) -> int:
     """Ingest 002, subscribe ``subscribers`` (operator, active), ingest the revision with
-    ``queue_for_change_set`` as the ingest hook; return the revision's change set id."""
+    ``queue_for_change_set`` as the ingest hook; return the revision's change set id.
+
+    The seed's text names no issuer (the website does), so the series gets ``issuer`` the
+    way a fetched document would.
+    """
+    from sqlalchemy import select
+
     from alerts.matching import queue_for_change_set
     from alerts.subscriptions import subscribe
     from storage.db import write_session
+    from storage.models import Series
     from tests.alerts.seed002 import V1, V2, ingest_seed
 
-    ingest_seed(session_factory, V1, on_change_set=queue_for_change_set)
+    first = ingest_seed(session_factory, V1, on_change_set=queue_for_change_set)
     with write_session(session_factory) as session:
+        if issuer:
+            series = session.scalars(select(Series).where(Series.key == first.series_key)).one()
+            series.issuer = issuer
         for address, filters in subscribers.items():
             subscribe(session, address, **filters)
     result = ingest_seed(session_factory, V2, on_change_set=queue_for_change_set)
