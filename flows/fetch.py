@@ -160,7 +160,8 @@ class FetchResult:
     last_modified: str | None
     content_hash: str  # sha256 hex of content
     fetched_at: datetime
-    from_cache: bool = False
+    from_cache: bool = False  # always False from Fetcher.get (unchanged -> NotModified);
+    # for callers that rebuild a result from stored content
     requested_url: str = ""  # the URL passed to get() (the FetchState key)
 
     @property
