@@ -84,6 +84,8 @@ def _read_url(
     from flows.sources import SourceConfig, find_attachments
 
     page = fetch_url(fetcher, url, conditional=conditional)
+    if page is None:
+        raise NotModified(f"{url}: not modified", url=url)
     fetched = [page]
     base = SourceDoc(
         data=page.content,
@@ -107,6 +109,7 @@ def _read_url(
         # The page changed, so its attachment is fetched whatever its validators say: a
         # re-issued notice may point at the same PDF, and storage settles "same bytes".
         result = fetch_url(fetcher, att_url, conditional=False)
+        assert result is not None  # unconditional GETs never answer "not modified"
         fetched.append(result)
         name = text if "." in text else filename_for(result.url, result.content_type)
         docs.append(
@@ -174,10 +177,12 @@ def emit_changed(result: IngestResult, alert_info: dict[str, Any], source: str |
     )
 
 
-def _store_one(doc: SourceDoc, series: str | None, source: str | None) -> IngestResult:
+def _store_one(
+    doc: SourceDoc, series: str | None, source: str | None, *, sole: bool
+) -> IngestResult:
     parsed = parse_document(doc.data, doc.filename)
     if doc.cover:
-        parsed = merge_cover(parsed, doc.cover)
+        parsed = merge_cover(parsed, doc.cover, sole=sole)
     result, alert_info = store_document(doc, parsed, series)
     if result.change_set_id is not None:
         emit_changed(result, alert_info, source)
@@ -227,7 +232,9 @@ def ingest_document(
     try:
         results = []
         for doc in docs:
-            result = _store_one(doc, series if len(docs) == 1 else None, source)
+            result = _store_one(
+                doc, series if len(docs) == 1 else None, source, sole=len(docs) == 1
+            )
             logger.info(
                 "%s -> %s v%s (%s)",
                 doc.filename,

@@ -27,7 +27,13 @@ from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import TaskRunContext  # noqa: E402
 
-from flows.fetch import Fetcher, FetchResult, SourceUnavailable, decode_html  # noqa: E402
+from flows.fetch import (  # noqa: E402
+    Fetcher,
+    FetchResult,
+    NotModified,
+    SourceUnavailable,
+    decode_html,
+)
 from flows.fetch_state_db import DbFetchState  # noqa: E402
 from parsers.schema import PARSER_VERSION, ParsedDocument  # noqa: E402
 from storage.ingest import IngestResult  # noqa: E402
@@ -103,11 +109,15 @@ def is_html(result: FetchResult) -> bool:
     retry_condition_fn=_retry_if_unavailable,
     cache_policy=NO_CACHE,
 )
-def fetch_url(fetcher: Fetcher, url: str, conditional: bool = True) -> FetchResult:
-    """One GET with conditional headers; validators are remembered only after the document is
-    stored (``remember=False``), so a crash in between never hides a document next time.
-    Raises ``NotModified`` when nothing changed."""
-    return fetcher.get(url, conditional=conditional, remember=False)
+def fetch_url(fetcher: Fetcher, url: str, conditional: bool = True) -> FetchResult | None:
+    """One GET with conditional headers; None when the page is unchanged (304 or same hash:
+    not a failure, so not raised through Prefect as one). Validators are remembered only
+    after the document is stored (``remember=False``), so a crash in between never hides a
+    document next time."""
+    try:
+        return fetcher.get(url, conditional=conditional, remember=False)
+    except NotModified:
+        return None
 
 
 def _parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
@@ -165,12 +175,16 @@ def send_alerts() -> dict[str, Any]:
     return send_due(db_factory()).as_dict()
 
 
-def merge_cover(attachment: ParsedDocument, cover: dict[str, Any]) -> ParsedDocument:
+def merge_cover(
+    attachment: ParsedDocument, cover: dict[str, Any], *, sole: bool = True
+) -> ParsedDocument:
     """The attachment's content with the cover note's metadata (文号, date, issuer, published).
 
     A cover note (关于印发…的通知) carries the document's official number and date, which
-    the attached PDF usually lacks; its title is the wrapper, so the attachment's own title
-    wins when it has one.
+    the attached PDF usually lacks. When it carries exactly one document (``sole``) its
+    title is the document's title too (the DESIGN's "a 关于印发…的通知 that carries a plan
+    gives the plan's tasks"): identity unwraps it to the plan's full name, where the PDF's
+    own first line often drops the issuing city ("元宇宙产业发展行动方案").
     """
     update: dict[str, Any] = {}
     for key in ("doc_number", "date", "published"):
@@ -178,7 +192,7 @@ def merge_cover(attachment: ParsedDocument, cover: dict[str, Any]) -> ParsedDocu
             update[key] = cover[key]
     if cover.get("issuers"):
         update["issuers"] = list(cover["issuers"])
-    if not attachment.title and cover.get("title"):
+    if cover.get("title") and (sole or not attachment.title):
         update["title"] = cover["title"]
     return attachment.model_copy(update=update) if update else attachment
 

@@ -1,0 +1,350 @@
+"""``radar serve``: the long-running service on one server.
+
+What runs, all in one process tree:
+
+* a Prefect server (``prefect server start`` on 127.0.0.1, a free port, ``PREFECT_HOME``
+  under ``RADAR_HOME``) when ``PREFECT_API_URL`` is not set: Prefect's ephemeral server runs
+  no scheduler and no triggers, so schedules need a real one;
+* the deployments, served by ``prefect.serve`` in the main thread: one ``poll-source`` per
+  configured source on its cron (``schedule`` in sources.toml, else every 6 hours),
+  ``dispatch-alerts`` triggered by ``radar.document.changed`` plus a 10-minute safety-net
+  schedule, the morning digest run, and ``ingest-document`` (no schedule: the operator's
+  manual trigger from the Prefect UI, with parameters);
+* the inbox watcher thread: a file dropped into ``RADAR_HOME/inbox/`` is ingested, then
+  moved to ``inbox/done/`` or to ``inbox/failed/`` next to a ``.error.txt`` saying why;
+* the web endpoints (``alerts.web.create_app`` under uvicorn) in a thread.
+
+SIGTERM (or Ctrl-C) ends ``serve`` (with ``pause_on_shutdown=False``, so the schedules stay
+active for the next start), then the threads and the Prefect server are stopped in turn.
+
+Prefect is imported only after the server's URL is in the environment: Prefect reads its
+settings at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from parsers.errors import RadarError
+
+log = logging.getLogger("radar.serve")
+
+#: Default poll schedule for a source without ``schedule`` (every 6 hours, at minute 7:
+#: not on the hour, when every crawler in the country hits the same sites).
+DEFAULT_POLL_CRON = "7 */6 * * *"
+#: The daily digest run (08:00 in the digest time zone of alerts.matching).
+DIGEST_CRON = "0 8 * * *"
+DIGEST_TIMEZONE = "Asia/Shanghai"
+#: The safety-net dispatch schedule: retries whose backoff expired, events that were missed.
+DISPATCH_INTERVAL_SECONDS = 600
+INBOX_POLL_SECONDS = 1.0
+
+
+class ServeError(RadarError):
+    """The service could not start (Prefect server did not come up, port in use …)."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PrefectServer:
+    """A ``prefect server start`` child process on 127.0.0.1."""
+
+    process: subprocess.Popen[bytes]
+    api_url: str
+    log_path: Path
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def start_prefect_server(prefect_home: Path, *, timeout: float = 120.0) -> PrefectServer:
+    """Start a Prefect server with its state in ``prefect_home`` and wait for /api/health."""
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true"),
+    }
+    env.pop("PREFECT_API_URL", None)
+    log_path = prefect_home / "server.log"
+    prefect_bin = Path(sys.executable).with_name("prefect")
+    cmd = [str(prefect_bin)] if prefect_bin.exists() else [sys.executable, "-m", "prefect"]
+    cmd += ["server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    with log_path.open("ab") as out:
+        process = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = PrefectServer(process, api_url, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServeError(
+                f"prefect server exited with code {process.returncode} (see {log_path})"
+            )
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.5)
+    server.stop()
+    raise ServeError(f"prefect server did not answer {api_url}/health within {timeout:.0f}s")
+
+
+# -- inbox ---------------------------------------------------------------------------------
+
+
+def _unique(target: Path) -> Path:
+    if not target.exists():
+        return target
+    stem, suffix = target.stem, target.suffix
+    for n in range(2, 10_000):
+        candidate = target.with_name(f"{stem}.{n}{suffix}")
+        if not candidate.exists():
+            return candidate
+    raise ServeError(f"{target}: too many files with this name")
+
+
+@dataclass
+class InboxWatcher:
+    """Ingest files dropped into ``inbox`` (polling: no inotify dependency, works on NFS).
+
+    A file is taken once its size and mtime are stable across two scans (a copy in progress
+    is left alone), and names starting with ``.`` or ending ``.part``/``.tmp`` are ignored.
+    """
+
+    inbox: Path
+    interval: float = INBOX_POLL_SECONDS
+    processed: list[tuple[str, str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _seen: dict[Path, tuple[int, float]] = field(default_factory=dict)
+
+    def start(self) -> InboxWatcher:
+        for sub in ("", "done", "failed"):
+            (self.inbox / sub).mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._run, name="radar-inbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.scan()
+            except Exception:  # the watcher must outlive any one bad file
+                log.exception("inbox scan failed")
+            self._stop.wait(self.interval)
+
+    def _ready(self) -> list[Path]:
+        ready = []
+        current: dict[Path, tuple[int, float]] = {}
+        for path in sorted(self.inbox.iterdir()):
+            name = path.name
+            if not path.is_file() or name.startswith(".") or name.endswith((".part", ".tmp")):
+                continue
+            stat = path.stat()
+            current[path] = (stat.st_size, stat.st_mtime)
+            if self._seen.get(path) == current[path]:
+                ready.append(path)
+        self._seen = current
+        return ready
+
+    def scan(self) -> None:
+        for path in self._ready():
+            if self._stop.is_set():
+                return
+            self.ingest(path)
+
+    def ingest(self, path: Path) -> None:
+        from flows.ingest_flow import ingest_document
+
+        try:
+            results = ingest_document(str(path))
+        except Exception as exc:
+            target = _unique(self.inbox / "failed" / path.name)
+            shutil.move(str(path), target)
+            detail = f"{type(exc).__name__}: {exc}\n"
+            if not isinstance(exc, RadarError):
+                detail += "\n" + traceback.format_exc()
+            target.with_name(target.name + ".error.txt").write_text(detail, encoding="utf-8")
+            log.warning("inbox: %s failed: %s", path.name, exc)
+            self.processed.append((path.name, "failed"))
+        else:
+            target = _unique(self.inbox / "done" / path.name)
+            shutil.move(str(path), target)
+            summary = ", ".join(f"{r.series_key} v{r.version_seq} {r.status}" for r in results)
+            log.info("inbox: %s ingested (%s)", path.name, summary)
+            self.processed.append((path.name, "done"))
+        self._seen.pop(path, None)
+
+
+# -- web -------------------------------------------------------------------------------------
+
+
+@dataclass
+class WebServer:
+    """``alerts.web`` under uvicorn in a thread (skipped when alerts.web is absent)."""
+
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_web(host: str, port: int) -> WebServer | None:
+    try:
+        from alerts.web import create_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "alerts.web":
+            raise
+        return None
+    import uvicorn
+
+    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    # Signals belong to Prefect's serve() in the main thread, not to this thread's server.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name="radar-web", daemon=True)
+    thread.start()
+    return WebServer(server, thread)
+
+
+# -- deployments -------------------------------------------------------------------------------
+
+
+def build_deployments(sources_file: Path | None) -> list[Any]:
+    """The deployments ``radar serve`` serves (and ``prefect.yaml`` mirrors for workers)."""
+    from prefect.events import DeploymentEventTrigger
+
+    from flows.dispatch_flow import dispatch_alerts
+    from flows.ingest_flow import EVENT_CHANGED, ingest_document
+    from flows.poll_flow import poll_source, sources_path
+    from flows.sources import load_sources
+
+    deployments = [
+        dispatch_alerts.to_deployment(
+            name="on-change",
+            triggers=[
+                DeploymentEventTrigger(
+                    name="radar document changed",
+                    expect={EVENT_CHANGED},
+                    match={"prefect.resource.id": "radar.series.*"},
+                )
+            ],
+            interval=DISPATCH_INTERVAL_SECONDS,
+            description="Deliver due alerts when a document changes; every 10 min as a net.",
+        ),
+        dispatch_alerts.to_deployment(
+            name="daily-digest",
+            cron=DIGEST_CRON,
+            description="Send the daily digests in the morning.",
+        ),
+        ingest_document.to_deployment(
+            name="manual",
+            description="Ingest one file path (on this server) or URL; optional series key.",
+        ),
+    ]
+    path = sources_path(str(sources_file) if sources_file else None)
+    if path.is_file():
+        for config in load_sources(path):
+            deployments.append(
+                poll_source.to_deployment(
+                    name=config.name,
+                    cron=config.schedule or DEFAULT_POLL_CRON,
+                    parameters={"name": config.name, "sources_file": str(path)},
+                    description=f"Poll {config.url}",
+                )
+            )
+    else:
+        log.warning("no sources file at %s: no poll schedules", path)
+    return deployments
+
+
+def serve_forever(
+    *,
+    sources_file: Path | None = None,
+    web: bool = True,
+    web_port: int | None = None,
+    ready_file: Path | None = None,
+) -> None:
+    """Run the service until SIGTERM/SIGINT (see the module docstring)."""
+    from flows.prefect_env import ensure_prefect_env
+    from storage.settings import load_settings
+
+    def _terminate(_signum: int, _frame: Any) -> None:
+        raise SystemExit(143)
+
+    # Until Prefect's serve() installs its own handler, SIGTERM must still run the cleanup
+    # below (the Prefect server is in its own session and would outlive us).
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    settings = load_settings()
+    prefect_home = ensure_prefect_env()
+    server: PrefectServer | None = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server = start_prefect_server(prefect_home)
+        os.environ["PREFECT_API_URL"] = server.api_url
+        log.info("prefect server on %s (log: %s)", server.api_url, server.log_path)
+    if "prefect" in sys.modules and server is not None:  # pragma: no cover - guard
+        log.warning("prefect was imported before its API URL was set")
+    watcher: InboxWatcher | None = None
+    web_server: WebServer | None = None
+    try:
+        from prefect import serve
+
+        from storage.db import open_db
+
+        open_db()  # migrate before anything runs
+        deployments = build_deployments(sources_file)
+        watcher = InboxWatcher(settings.inbox_dir).start()
+        if web:
+            base = urlsplit(settings.base_url)
+            port = web_port or base.port or 8765
+            web_server = start_web("127.0.0.1", port)
+        if ready_file is not None:
+            ready_file.write_text(os.environ["PREFECT_API_URL"], encoding="utf-8")
+        serve(*deployments, pause_on_shutdown=False, print_starting_message=True)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        if web_server is not None:
+            web_server.stop()
+        if server is not None:
+            server.stop()
