@@ -23,10 +23,23 @@ def parsed(key: str, ext: str) -> ParsedDocument:
     return parse_bytes(path.read_bytes(), filename=path.name)
 
 
-def _comparable(doc: ParsedDocument) -> str:
+def _comparable(doc: ParsedDocument, *, printed_numbers: bool = True) -> str:
     d = doc.to_json_dict()
     d.pop("source_format")
+    if not printed_numbers:
+        # Word's automatic list in the autonum fixture continues （一）…（六） of 重点任务 into
+        # 保障措施, which therefore prints （七）…（十二） (LibreOffice's PDF of it shows the
+        # same): the numbers differ as printed, everything else must not.
+        for task in d["tasks"]:
+            task["number"] = None
+        _drop_numbers(d["outline"])
     return json.dumps(d, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def _drop_numbers(nodes: list[dict]) -> None:
+    for node in nodes:
+        node["number"] = None
+        _drop_numbers(node["children"])
 
 
 @pytest.mark.parametrize(
@@ -34,8 +47,15 @@ def _comparable(doc: ParsedDocument) -> str:
     [(k, e) for k in NAMES for e in ("docx", "pdf")],
 )
 def test_every_format_parses_like_the_txt(key: str, ext: str) -> None:
-    base = "002" if key == "002_autonum" else key
-    assert _comparable(parsed(key, ext)) == _comparable(parsed(base, "txt"))
+    if key == "002_autonum":
+        assert _comparable(parsed(key, ext), printed_numbers=False) == _comparable(
+            parsed("002", "txt"), printed_numbers=False
+        )
+        assert _comparable(parsed(key, "pdf")) == _comparable(parsed(key, "docx"))
+        safeguards = [t.number for t in parsed(key, ext).tasks if t.path == ["四、保障措施"]]
+        assert safeguards == ["（七）", "（八）", "（九）", "（十）", "（十一）", "（十二）"]
+    else:
+        assert _comparable(parsed(key, ext)) == _comparable(parsed(key, "txt"))
 
 
 def _units(task) -> list[str]:
