@@ -50,6 +50,7 @@ _CLAUSE_SEP_RE = re.compile(r"[，：:]|,(?!\d{3}(?!\d))|(?<!\d),")
 _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
+_MONTH_RE = re.compile(r"[0-9]{1,2}月")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
 # Words that join two listed quantities: 5个园区、3个基地; 5个大棚和1个混音棚.
@@ -149,10 +150,12 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
     seps = _alternation(nums["range_separators"])
     suffixes = _alternation(list(cmp_["suffix"]))
     cn_chars = "".join(ch for ch in CN_NUMERAL_CHARS if ch not in "万萬亿億")
-    cn_num = f"[{cn_chars}]+(?:[万亿][{cn_chars}]+)*"
+    # Bounded repetitions: a long run of digits or numerals that is not followed by a unit
+    # would otherwise be retried at every length from every start (quadratic or worse).
+    cn_num = f"[{cn_chars}]{{1,12}}(?:[万亿][{cn_chars}]{{1,8}}){{0,2}}"
     # No look-behind here: a pattern that starts with a character class lets the regex engine
     # skip ahead quickly. "Preceded by a letter or digit" (IPv6, Web3.0) is checked afterwards.
-    arabic = r"(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)?"
+    arabic = r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,5}(?![0-9])|[0-9]{1,15})(?:\.[0-9]{1,8})?"
     num = f"(?:{arabic}|{cn_num})"
     quantity = re.compile(
         "(?:"
@@ -271,7 +274,7 @@ def _years(
         after = text[m.end("y") + 1 : m.end("y") + 4]
         strong = bool(pre or post)
         if not strong:
-            if re.match(r"[0-9]{1,2}月", after) or re.match(r"[0-9]{1,2}月", text[m.end() :]):
+            if _MONTH_RE.match(text, m.end("y") + 1):
                 continue  # a date: 2022年4月
             if text[max(start, ys - 1) : ys].endswith(v.bare_reject_before) or after.startswith(
                 v.bare_reject_after
@@ -288,9 +291,15 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
 
 
 def _excluded_spans(v: _Vocab, text: str) -> list[tuple[int, int]]:
-    spans = [m.span() for pat in v.excluded_spans for m in pat.finditer(text)]
-    spans.sort()
-    return spans
+    """Sorted, merged spans of 《titles》 and “slogans” (a quote may sit inside a title)."""
+    spans = sorted(m.span() for pat in v.excluded_spans for m in pat.finditer(text))
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _unit_multiplier(v: _Vocab, mult: str | None) -> Decimal:
@@ -338,15 +347,17 @@ def _metric_after(v: _Vocab, after: str, next_follows: bool) -> str:
     stay here anyway when a connector ends them (5个园区、3个基地; 5个大棚和1个混音棚).
     Words that start with a connector (人才1000名、技能人才1万名) are never this one's.
     """
-    if after[:1] in _CONNECTORS or (
-        next_follows and not after.rstrip().endswith(tuple(_CONNECTORS))
+    if (
+        not after
+        or after[0] in _CONNECTORS
+        or (next_follows and not after.rstrip().endswith(tuple(_CONNECTORS)))
     ):
         return ""
     s = after.lstrip(v.trim_chars)
     if not s or v.cut_after.match(s):
         return ""  # nothing, or a verb phrase (投资100亿元建设…): the words before name it
     s = _strip_through(v, s).lstrip(v.trim_chars)
-    if s[:1] in '“‘「『"':
+    if s and s[0] in '“‘「『"':
         close = {"“": "”", "‘": "’", "「": "」", "『": "』", '"': '"'}[s[0]]
         j = s.find(close, 1)
         s = s[1:j] if j > 0 else s[1:]
@@ -422,8 +433,7 @@ def extract_targets(
     seps = [m.start() for m in _CLAUSE_SEP_RE.finditer(norm) if not _inside(excluded, m.start())]
     starts = [m.start() for m in matches]
     ends = [m.end() for m in matches]
-    year_cache: dict[int, list[_Year]] = {}
-    forward_cache: dict[int, list[int]] = {}
+    sentence_cache: dict[int, _Sentence] = {}
     out: list[Target] = []
 
     for idx, m in enumerate(matches):
@@ -462,13 +472,11 @@ def extract_targets(
         c_start = max(s_start, seps[k - 1] + 1 if k > 0 else s_start)
         k2 = bisect.bisect_left(seps, m.end())
         c_end = min(s_end, seps[k2] if k2 < len(seps) else s_end)
-        if si not in year_cache:
-            year_cache[si] = _years(v, norm, s_start, s_end, excluded)
-            forward_cache[si] = _forward_positions(v, norm, s_start, s_end, year_cache[si])
-        years = year_cache[si]
-        forward_at = forward_cache[si]
-        past = _is_past(v, norm, s_start, c_start, c_end, forward_at)
-        if forward_only and (not forward_at or past):
+        info = sentence_cache.get(si)
+        if info is None:
+            info = sentence_cache[si] = _sentence_info(v, norm, s_start, s_end, excluded)
+        past = _is_past(info, c_start, c_end)
+        if forward_only and (not info.forward_at or past):
             continue
 
         prev_end = ends[idx - 1] if idx > 0 else 0
@@ -492,7 +500,7 @@ def extract_targets(
         if not metric and unit in v.prefer_before:
             metric = _metric_after(v, after, next_follows)
 
-        year = _pick_year(years, m.start(), default_year)
+        year = _pick_year(info.years, m.start(), default_year)
         sentence_text = norm[s_start:s_end].strip().lstrip(_LEADING_DASHES).strip()
         out.append(
             Target(
@@ -515,19 +523,40 @@ def _forward_positions(v: _Vocab, text: str, start: int, end: int, years: list[_
     return sorted(found)
 
 
-def _is_past(
-    v: _Vocab, text: str, s_start: int, c_start: int, c_end: int, forward_at: list[int]
-) -> bool:
+@dataclass(frozen=True)
+class _Sentence:
+    """What one sentence says about time, computed once for all its quantities."""
+
+    years: list[_Year]
+    forward_at: list[int]  # end offsets of forward-looking words (将, 力争, 到2025年)
+    past_starts: list[int]  # offsets of past markers (已, 先后, 设立了)
+    past_ends: list[int]
+
+
+def _sentence_info(
+    v: _Vocab, text: str, start: int, end: int, excluded: list[tuple[int, int]]
+) -> _Sentence:
+    years = _years(v, text, start, end, excluded)
+    past = [m.span() for m in v.past.finditer(text, start, end)]
+    return _Sentence(
+        years=years,
+        forward_at=_forward_positions(v, text, start, end, years),
+        past_starts=[a for a, _ in past],
+        past_ends=[b for _, b in past],
+    )
+
+
+def _is_past(info: _Sentence, c_start: int, c_end: int) -> bool:
     """Does the clause report the past? A past marker in the clause itself, or earlier in the
     sentence with no forward word after it (先后引进…445家，从业人员达1.9万人)."""
-    if v.past.search(text, c_start, c_end):
+    i = bisect.bisect_left(info.past_starts, c_start)
+    if i < len(info.past_starts) and info.past_ends[i] <= c_end:
         return True
-    last_past = -1
-    for m in v.past.finditer(text, s_start, c_start):
-        last_past = m.end()
-    if last_past < 0:
+    j = bisect.bisect_right(info.past_ends, c_start) - 1
+    if j < 0:
         return False
-    return not any(last_past <= f <= c_end for f in forward_at)
+    k = bisect.bisect_left(info.forward_at, info.past_ends[j])
+    return not (k < len(info.forward_at) and info.forward_at[k] <= c_end)
 
 
 def _pick_year(years: list[_Year], pos: int, default: int | None) -> int | None:
