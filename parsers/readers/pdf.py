@@ -15,6 +15,7 @@ from typing import Any
 
 from parsers.errors import EncryptedDocument, NeedsOCR, ParseError
 from parsers.readers.base import Extracted
+from parsers.readers.pdf_guard import check_flate_bombs
 from parsers.readers.pdf_layout import Line, build_paragraphs
 from parsers.text import is_cjk_char
 
@@ -88,6 +89,7 @@ def _page_lines(textpage: Any, page_no: int) -> list[Line]:
 
 def read_pdf(data: bytes) -> Extracted:
     """Extract logical paragraphs from a PDF's text layer."""
+    check_flate_bombs(data)
     doc = _open(data)
     try:
         n_pages = len(doc)

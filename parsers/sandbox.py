@@ -1,0 +1,278 @@
+"""Parse untrusted files in a resource-limited worker process.
+
+Files come from the internet: a PDF whose content stream inflates to gigabytes, a zip
+bomb posing as a DOCX, HTML nested 100k deep, or simply a file that makes pdfium
+abort. None of that may take the service down, so parsing runs in a separate process
+with an address-space limit (``RLIMIT_AS``) and a CPU-time limit (``RLIMIT_CPU``), and
+the parent waits with a wall-clock timeout. A worker is long-lived and reused (starting
+one and importing pdfium/lxml/pydantic costs far more than parsing a typical file) and
+is replaced when it dies or overruns.
+
+Results cross the process boundary as the contract JSON dict and are validated back
+into a :class:`ParsedDocument`; errors cross as ``(class name, message)`` and are
+re-raised as the same named class from :mod:`parsers.errors`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from parsers import errors
+from parsers.errors import ParseError, RadarError, ResourceLimitExceeded
+from parsers.schema import ParsedDocument
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may cost: input size, wall-clock seconds, worker address space."""
+
+    max_bytes: int = 64 * MiB
+    timeout_s: float = 30.0
+    memory_bytes: int = 1024 * MiB
+
+
+DEFAULT_LIMITS = Limits()
+
+#: A worker is replaced after this many files, so heap fragmentation cannot accumulate.
+MAX_JOBS_PER_WORKER = 500
+
+
+# Worker side --------------------------------------------------------------------------
+
+
+def _set_limits(limits: Limits) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+
+
+def _arm_cpu_limit(timeout_s: float) -> None:
+    """Let this job use ``timeout_s`` more CPU seconds (plus slack) before SIGXCPU.
+
+    RLIMIT_CPU counts the process's whole life, so for a reused worker the soft limit
+    is moved forward before each job; the hard limit stays unlimited so we may.
+    """
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    soft = int(used + timeout_s) + 2
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
+
+
+def _worker_main(conn: Connection, limits: Limits) -> None:
+    """Receive ``(data, filename)``, parse, send back ``("ok", dict)`` or ``("err", cls, msg)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _set_limits(limits)
+    from parsers.pipeline import parse_bytes
+
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        data, filename = job
+        _arm_cpu_limit(limits.timeout_s)
+        reply: tuple[Any, ...]
+        try:
+            doc = parse_bytes(data, filename=filename)
+            reply = ("ok", doc.to_json_dict())
+        except RadarError as exc:
+            reply = ("err", type(exc).__name__, str(exc))
+        except MemoryError:
+            reply = (
+                "err",
+                "ResourceLimitExceeded",
+                f"parsing exceeded the memory limit ({limits.memory_bytes // MiB} MiB)",
+            )
+        except RecursionError:
+            reply = ("err", "ResourceLimitExceeded", "document is nested too deeply to parse")
+        except Exception as exc:  # a reader bug must not kill the worker
+            reply = ("err", "ParseError", f"unexpected {type(exc).__name__}: {exc}")
+        del data
+        try:
+            conn.send(reply)
+        except MemoryError:
+            conn.send(("err", "ResourceLimitExceeded", "result exceeded the memory limit"))
+
+
+# Parent side --------------------------------------------------------------------------
+
+
+def _error_class(name: str) -> type[RadarError]:
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, RadarError):
+        return cls
+    return ParseError
+
+
+def _label(filename: str | None) -> str:
+    return f"{filename}: " if filename else ""
+
+
+def _already_named(message: str, filename: str | None) -> str:
+    """Readers already put the file name in front; do not repeat it."""
+    if filename and message.startswith(f"{filename}:"):
+        return message
+    return _label(filename) + message
+
+
+class ParserPool:
+    """One long-lived, resource-limited parser process (context manager).
+
+    ``parse`` is thread-safe (calls are serialized). A worker that times out, dies or is
+    killed by the kernel is replaced on the next call.
+    """
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, start_method: str = "forkserver") -> None:
+        self.limits = limits
+        if start_method not in mp.get_all_start_methods():
+            start_method = "spawn"
+        self._ctx = mp.get_context(start_method)
+        if start_method == "forkserver":
+            # Imports happen once in the fork server; each worker forks from it warm.
+            self._ctx.set_forkserver_preload(["parsers.pipeline"])
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._jobs = 0
+        self._lock = threading.Lock()
+
+    # lifecycle
+    def __enter__(self) -> ParserPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=_worker_main, args=(child, self.limits), name="radar-parser", daemon=True
+        )
+        proc.start()
+        child.close()
+        self._proc, self._conn, self._jobs = proc, parent, 0
+
+    def _kill(self) -> int | None:
+        """Stop the worker now; return its exit code (negative: the signal that killed it)."""
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        if proc is None:
+            return None
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        code = proc.exitcode
+        proc.close()
+        return code
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._proc is not None and self._proc.is_alive():
+                try:
+                    self._conn.send(None)
+                    self._proc.join(2)
+                except (OSError, ValueError):
+                    pass
+            self._kill()
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None when no worker is running)."""
+        return self._proc.pid if self._proc is not None else None
+
+    # work
+    def parse(self, data: bytes, filename: str | None = None) -> ParsedDocument:
+        """Parse ``data`` in the worker, with the pool's limits."""
+        limits = self.limits
+        if len(data) > limits.max_bytes:
+            raise ResourceLimitExceeded(
+                f"{_label(filename)}file is {len(data)} bytes, over the "
+                f"{limits.max_bytes // MiB} MiB limit"
+            )
+        with self._lock:
+            reply = self._roundtrip(data, filename)
+        if reply[0] == "ok":
+            return ParsedDocument.from_json_dict(reply[1])
+        _, name, message = reply
+        raise _error_class(name)(_already_named(message, filename))
+
+    def _roundtrip(self, data: bytes, filename: str | None) -> tuple[Any, ...]:
+        if self._proc is None or not self._proc.is_alive() or self._jobs >= MAX_JOBS_PER_WORKER:
+            self._kill()
+            self._start()
+        assert self._conn is not None
+        conn = self._conn
+        try:
+            conn.send((data, filename))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return self._dead(filename)
+        self._jobs += 1
+        if not conn.poll(self.limits.timeout_s):
+            self._kill()
+            raise ResourceLimitExceeded(
+                f"{_label(filename)}parsing took longer than {self.limits.timeout_s:g} s"
+            )
+        try:
+            return conn.recv()  # type: ignore[no-any-return]
+        except (EOFError, ConnectionResetError, OSError):
+            return self._dead(filename)
+
+    def _dead(self, filename: str | None) -> tuple[Any, ...]:
+        code = self._kill()
+        limit = f"{self.limits.memory_bytes // MiB} MiB"
+        if code == -signal.SIGXCPU:
+            msg = f"parsing took longer than {self.limits.timeout_s:g} s (CPU limit)"
+        elif code == -signal.SIGKILL:
+            msg = f"parsing exceeded the memory limit ({limit}): the parser was killed"
+        else:
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            msg = f"the parser crashed ({how}); it probably exceeded the memory limit ({limit})"
+        raise ResourceLimitExceeded(_label(filename) + msg)
+
+
+# One shared pool per Limits, for callers that just want parse_untrusted() --------------
+
+_pools: dict[Limits, ParserPool] = {}
+_pools_lock = threading.Lock()
+_owner_pid = os.getpid()
+
+
+def _shared_pool(limits: Limits) -> ParserPool:
+    global _owner_pid
+    with _pools_lock:
+        if os.getpid() != _owner_pid:  # forked: the parent's workers are not ours
+            _pools.clear()
+            _owner_pid = os.getpid()
+        pool = _pools.get(limits)
+        if pool is None:
+            pool = _pools[limits] = ParserPool(limits)
+        return pool
+
+
+def parse_untrusted(
+    data: bytes, filename: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> ParsedDocument:
+    """Parse bytes from the outside world under ``limits`` in a reused worker process."""
+    return _shared_pool(limits).parse(data, filename)
+
+
+@atexit.register
+def _close_pools() -> None:
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
