@@ -11,17 +11,11 @@ from sqlalchemy.orm import Session
 
 from alerts.matching import ChangeSetFacts, matching_changes, matching_new_tasks
 from alerts.render import NewTaskView, SectionView, change_view
-from storage.models import Change, Subscription, Task, TaskUnit, Version
+from storage.models import Change, Subscription, Task, TaskUnit
 
 
 def diff_url(base_url: str, change_set_id: int) -> str:
     return f"{base_url.rstrip('/')}/changes/{change_set_id}"
-
-
-def _version_date(version: Version | None) -> str | None:
-    if version is None:
-        return None
-    return version.date or version.published
 
 
 def _new_task_views(session: Session, tasks: list[Task]) -> list[NewTaskView]:
@@ -38,34 +32,43 @@ def _new_task_views(session: Session, tasks: list[Task]) -> list[NewTaskView]:
     return [NewTaskView(number=t.number, title=t.title, units=units[t.id]) for t in tasks]
 
 
-def _base_section(session: Session, facts: ChangeSetFacts, base_url: str) -> SectionView:
-    cs = facts.change_set
-    previous = session.get(Version, cs.from_version_id) if cs.from_version_id else None
+def _base_section(facts: ChangeSetFacts, base_url: str) -> SectionView:
     return SectionView(
-        change_set_id=cs.id,
+        change_set_id=facts.change_set_id,
         title=facts.title or facts.series_key,
         issuer=facts.issuer or None,
-        doc_number=facts.version.doc_number,
-        from_date=_version_date(previous),
-        to_date=_version_date(facts.version),
-        source_url=facts.version.source_url,
-        diff_url=diff_url(base_url, cs.id),
-        is_new_document=bool(cs.is_new_document),
+        doc_number=facts.doc_number,
+        from_date=facts.from_date,
+        to_date=facts.to_date,
+        source_url=facts.source_url,
+        diff_url=diff_url(base_url, facts.change_set_id),
+        is_new_document=facts.is_new_document,
     )
 
 
 def section_for_subscription(
-    session: Session, change_set_id: int, subscription: Subscription, base_url: str
+    session: Session,
+    change_set_id: int,
+    subscription: Subscription,
+    base_url: str,
+    *,
+    facts_cache: dict[int, ChangeSetFacts] | None = None,
 ) -> SectionView | None:
-    """This subscriber's part of a change set, or ``None`` if nothing matches any more."""
-    facts = ChangeSetFacts(session, change_set_id)
-    section = _base_section(session, facts, base_url)
+    """This subscriber's part of a change set, or ``None`` if nothing matches any more.
+
+    ``facts_cache`` lets a sending batch load each change set's document facts once.
+    """
+    cache = facts_cache if facts_cache is not None else {}
+    facts = cache.get(change_set_id)
+    if facts is None:
+        facts = cache[change_set_id] = ChangeSetFacts.load(session, change_set_id)
+    section = _base_section(facts, base_url)
     if section.is_new_document:
-        tasks = matching_new_tasks(session, facts.version.id, subscription.id)
+        tasks = matching_new_tasks(session, facts, subscription.id)
         section.new_tasks = _new_task_views(session, tasks)
         section.focus_unit = subscription.unit
         return section
-    alerts, infos = matching_changes(session, change_set_id, subscription.id)
+    alerts, infos = matching_changes(session, facts, subscription.id)
     if not alerts:
         return None
     section.alerts = [change_view(c.payload, c.ord) for c in alerts]
@@ -75,12 +78,12 @@ def section_for_subscription(
 
 def full_section(session: Session, change_set_id: int, base_url: str) -> SectionView:
     """Every change of a change set (the web diff page)."""
-    facts = ChangeSetFacts(session, change_set_id)
-    section = _base_section(session, facts, base_url)
+    facts = ChangeSetFacts.load(session, change_set_id)
+    section = _base_section(facts, base_url)
     if section.is_new_document:
         tasks = list(
             session.scalars(
-                select(Task).where(Task.version_id == facts.version.id).order_by(Task.ord)
+                select(Task).where(Task.version_id == facts.version_id).order_by(Task.ord)
             )
         )
         section.new_tasks = _new_task_views(session, tasks)

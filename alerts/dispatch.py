@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.content import section_for_subscription
 from alerts.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from alerts.headers import clean_header, domain_of
+from alerts.matching import ChangeSetFacts
 from alerts.message import compose, message_id_for
 from alerts.render import RenderedEmail, SectionView, render_alert, render_confirm
 from alerts.subscriptions import describe
@@ -221,7 +222,13 @@ def _links(settings: Settings, sub: Subscription) -> dict[str, str]:
     }
 
 
-def build_message(session: Session, delivery: Delivery, settings: Settings) -> Outgoing:
+def build_message(
+    session: Session,
+    delivery: Delivery,
+    settings: Settings,
+    *,
+    facts_cache: dict[int, ChangeSetFacts] | None = None,
+) -> Outgoing:
     """Render one delivery into a message (raises :class:`_Skip` when it no longer applies)."""
     sub = session.get(Subscription, delivery.subscription_id) if delivery.subscription_id else None
     rendered: RenderedEmail
@@ -255,7 +262,9 @@ def build_message(session: Session, delivery: Delivery, settings: Settings) -> O
             digest_date = None
         sections: list[SectionView] = []
         for cs_id in cs_ids:
-            section = section_for_subscription(session, cs_id, sub, settings.base_url)
+            section = section_for_subscription(
+                session, cs_id, sub, settings.base_url, facts_cache=facts_cache
+            )
             if section is not None:
                 sections.append(section)
         if not sections:
@@ -308,9 +317,12 @@ def send_due(
     if not ids:
         return report
     sender = envelope_address(settings.mail_from)
+    facts_cache: dict[int, ChangeSetFacts] = {}
     with transport:
         for delivery_id in ids:
-            _send_one(session_factory, transport, delivery_id, sender, settings, now, report)
+            _send_one(
+                session_factory, transport, delivery_id, sender, settings, now, report, facts_cache
+            )
     return report
 
 
@@ -322,6 +334,7 @@ def _send_one(
     settings: Settings,
     now: datetime,
     report: DispatchReport,
+    facts_cache: dict[int, ChangeSetFacts],
 ) -> None:
     with session_factory() as session:
         delivery = session.get(Delivery, delivery_id)
@@ -329,7 +342,7 @@ def _send_one(
             return
         attempts = int(delivery.attempts or 0)
         try:
-            outgoing = build_message(session, delivery, settings)
+            outgoing = build_message(session, delivery, settings, facts_cache=facts_cache)
         except _Skip as exc:
             _mark(session_factory, delivery_id, status="dead", last_error=f"skipped: {exc}")
             report.dead += 1

@@ -19,6 +19,7 @@ makes calling it twice harmless.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -177,27 +178,68 @@ def document_predicate(
 # -- the change set's facts -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class ChangeSetFacts:
-    """The document-level values the predicates bind as parameters."""
+    """The document-level values of one change set: bound as parameters by the predicates,
+    shown in the email header. Plain values (no ORM objects), so one instance can serve a
+    whole batch of deliveries across sessions."""
 
-    def __init__(self, session: Session, change_set_id: int) -> None:
+    change_set_id: int
+    is_new_document: bool
+    series_key: str
+    title: str
+    issuer: str
+    version_id: int
+    doc_number: str | None
+    to_date: str | None
+    from_date: str | None
+    source_url: str | None
+
+    @classmethod
+    def load(cls, session: Session, change_set_id: int) -> ChangeSetFacts:
         row = session.execute(
-            select(ChangeSet, Series, Version)
+            select(
+                ChangeSet.is_new_document,
+                ChangeSet.from_version_id,
+                Series.key,
+                Series.title,
+                Series.canonical_title,
+                Series.issuer,
+                Version.id,
+                Version.title,
+                Version.doc_number,
+                Version.date,
+                Version.published,
+                Version.source_url,
+                Version.parsed["issuers"],
+            )
             .join(Series, Series.id == ChangeSet.series_id)
             .join(Version, Version.id == ChangeSet.to_version_id)
             .where(ChangeSet.id == change_set_id)
         ).one_or_none()
         if row is None:
             raise LookupError(f"change set {change_set_id} does not exist")
-        cs, series, version = row
-        self.change_set: ChangeSet = cs
-        self.series: Series = series
-        self.version: Version = version
-        self.series_key: str = series.key
-        self.title: str = version.title or series.title or series.canonical_title or ""
-        issuers = (version.parsed or {}).get("issuers") or []
-        names = [series.issuer or "", *[str(i) for i in issuers]]
-        self.issuer: str = "、".join(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+        (new_doc, from_id, key, s_title, canonical, s_issuer) = row[:6]
+        (version_id, v_title, doc_number, v_date, v_published, source_url, issuers) = row[6:]
+        from_date = None
+        if from_id is not None:
+            prev = session.execute(
+                select(Version.date, Version.published).where(Version.id == from_id)
+            ).one_or_none()
+            from_date = (prev[0] or prev[1]) if prev else None
+        names = [s_issuer or "", *[str(i) for i in (issuers if isinstance(issuers, list) else [])]]
+        return cls(
+            change_set_id=change_set_id,
+            is_new_document=bool(new_doc),
+            series_key=key,
+            title=v_title or s_title or canonical or "",
+            issuer="、".join(dict.fromkeys(n.strip() for n in names if n and n.strip())),
+            version_id=version_id,
+            doc_number=doc_number,
+            to_date=v_date or v_published,
+            from_date=from_date,
+            source_url=source_url,
+        )
 
 
 def subscription_matches(session: Session, facts: ChangeSetFacts, sub: Any) -> ColumnElement[bool]:
@@ -205,14 +247,14 @@ def subscription_matches(session: Session, facts: ChangeSetFacts, sub: Any) -> C
     doc_ok = document_predicate(
         session, sub, series_key=facts.series_key, issuer=facts.issuer, title=facts.title
     )
-    if facts.change_set.is_new_document:
-        body_ok = new_document_predicate(session, sub, facts.version.id, title=facts.title)
+    if facts.is_new_document:
+        body_ok = new_document_predicate(session, sub, facts.version_id, title=facts.title)
     else:
         change = aliased(Change)
         body_ok = exists(
             select(change.id)
             .where(
-                change.change_set_id == facts.change_set.id,
+                change.change_set_id == facts.change_set_id,
                 change.severity == "alert",
                 change_predicate(session, sub, change, title=facts.title),
             )
@@ -228,7 +270,7 @@ def queue_for_change_set(session: Session, change_set_id: int) -> int:
     next morning (folded into one digest email per subscriber and day by the dispatcher).
     Usable directly as ``ingest(..., on_change_set=queue_for_change_set)``.
     """
-    facts = ChangeSetFacts(session, change_set_id)
+    facts = ChangeSetFacts.load(session, change_set_id)
     settings = load_settings()
     domain = domain_of(settings.mail_from)
     now = datetime.now(UTC)
@@ -285,14 +327,14 @@ def queue_for_change_set(session: Session, change_set_id: int) -> int:
 
 
 def matching_changes(
-    session: Session, change_set_id: int, subscription_id: int
+    session: Session, facts: ChangeSetFacts, subscription_id: int
 ) -> tuple[list[Change], list[Change]]:
     """The changes of a change set that one subscriber asked for: (alerts, infos).
 
     The same SQL predicate as queueing, so an email never shows what did not trigger it
     (nor hides what did).
     """
-    facts = ChangeSetFacts(session, change_set_id)
+    change_set_id = facts.change_set_id
     sub = aliased(Subscription)
     change = aliased(Change)
     base = (
@@ -316,9 +358,9 @@ def matching_changes(
     return list(alerts), list(infos)
 
 
-def matching_new_tasks(session: Session, version_id: int, subscription_id: int) -> list[Task]:
+def matching_new_tasks(session: Session, facts: ChangeSetFacts, subscription_id: int) -> list[Task]:
     """Tasks of a first version that the subscriber's unit/keyword filters select."""
-    facts_title = session.scalar(select(Version.title).where(Version.id == version_id)) or ""
+    version_id, facts_title = facts.version_id, facts.title
     sub = aliased(Subscription)
     tu = aliased(TaskUnit)
     query = (
