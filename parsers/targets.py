@@ -388,10 +388,6 @@ def _metric_before(v: _Vocab, before: str) -> str:
     return _finish_metric(v, v.drop_words.sub("", s))
 
 
-def _value(s: str) -> Decimal | None:
-    return parse_number(s)
-
-
 def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
     """Reject ordinals, estimates and articles: 第六版, 数千名, 一批, 百家争鸣."""
     if text[max(0, start - 2) : start].endswith(v.reject_after):
@@ -407,6 +403,36 @@ def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
         if raw[0] not in v.cn_start or raw in v.lone_articles:
             return False
     return True
+
+
+def _quantity(v: _Vocab, text: str, m: re.Match[str]) -> tuple[Decimal, Decimal | None, str] | None:
+    """(value, value_max, unit) of one regex match, or None when it is not a count at all."""
+    raw = m["pn"] or m["n1"]
+    if not _accept_number(v, text, m.start(), raw):
+        return None
+    base = m["base"]
+    if base in v.blocked or (m["u1b"] and m["u1b"] in v.blocked):
+        return None
+    if base and (
+        any(p.match(text, m.end("base")) for p in v.slogans_after_unit)
+        or text.startswith(v.not_followed_by.get(base, ()), m.end("base"))
+    ):
+        return None
+    value = parse_number(raw)
+    if value is None:
+        return None
+    unit = "%" if m["pct"] else f"{m['mult'] or ''}{base}"
+    if not m["n2"]:
+        return value, None, unit
+    hi = parse_number(m["n2"])
+    if hi is None:
+        return None
+    if m["u1b"]:  # both ends carry a unit: 5000个-1万个 -> 5000..10000 个
+        if m["u1b"] != base:
+            return None  # 5个-10家: two different things, not a range
+        hi = hi * _unit_multiplier(v, m["mult"]) / _unit_multiplier(v, m["u1m"])
+        unit = f"{m['u1m'] or ''}{base}"
+    return value, hi, unit
 
 
 def extract_targets(
@@ -437,32 +463,10 @@ def extract_targets(
     out: list[Target] = []
 
     for idx, m in enumerate(matches):
-        raw = m["pn"] or m["n1"]
-        if _inside(excluded, m.start()) or not _accept_number(v, norm, m.start(), raw):
+        quantity = _quantity(v, norm, m)
+        if quantity is None or _inside(excluded, m.start()):
             continue
-        base = m["base"]
-        if base in v.blocked or (m["u1b"] and m["u1b"] in v.blocked):
-            continue
-        if base and (
-            any(p.match(norm, m.end("base")) for p in v.slogans_after_unit)
-            or norm.startswith(v.not_followed_by.get(base, ()), m.end("base"))
-        ):
-            continue
-        value = _value(raw)
-        if value is None:
-            continue
-        unit = "%" if m["pct"] else f"{m['mult'] or ''}{base}"
-        value_max: Decimal | None = None
-        if m["n2"]:
-            hi = _value(m["n2"])
-            if hi is None:
-                continue
-            if m["u1b"]:
-                if m["u1b"] != base:
-                    continue  # 5个-10家: two different things, not a range
-                hi = hi * _unit_multiplier(v, m["mult"]) / _unit_multiplier(v, m["u1m"])
-                unit = f"{m['u1m'] or ''}{base}"
-            value_max = hi
+        value, value_max, unit = quantity
 
         si = bisect.bisect_right(sent_starts, m.start()) - 1
         if si < 0:
@@ -483,7 +487,6 @@ def extract_targets(
         next_start = starts[idx + 1] if idx + 1 < len(starts) else len(norm)
         before = norm[max(c_start, prev_end) : m.start()]
         after = norm[m.end() : min(c_end, next_start)]
-        # Year expressions are part of the words before, but never of the metric.
         comparator = _comparator(v, m, norm[c_start : m.start()], bool(m["n2"]), past)
 
         # Words between this quantity and the next one name the next one only when the next has
