@@ -393,7 +393,23 @@ class _Differ:
             task = self.old_doc.tasks[min(g.old)]
         return _task_name(task)
 
+    def _unchanged(self, g: Group) -> bool:
+        """Fast path for the common case: a 1:1 pair with nothing to report."""
+        if g.primary is None or len(g.old) != 1 or len(g.new) != 1:
+            return False
+        oi, ni = self.old[g.primary[0]], self.new[g.primary[1]]
+        if oi.title_key != ni.title_key or oi.body_key != ni.body_key:
+            return False
+        o, n = oi.task, ni.task
+        if {(unit_key(u.name), u.role) for u in o.units} != {
+            (unit_key(u.name), u.role) for u in n.units
+        }:
+            return False
+        return [_target_sig(t) for t in o.targets] == [_target_sig(t) for t in n.targets]
+
     def _group_changes(self, g: Group) -> tuple[list[Change], list[Change]]:
+        if self._unchanged(g):
+            return [], []
         base = self._base(g)
         title = self._title(g)
         old_tasks = [self.old_doc.tasks[i] for i in g.old]

@@ -66,11 +66,17 @@ _LEADING_NUMBER_RE = re.compile(
     re.VERBOSE,
 )
 
+_NUMBER_STARTS = (
+    frozenset("0123456789(（第" + _CN_NUM)
+    | {chr(c) for c in range(0x2460, 0x2474)}
+    | {chr(c) for c in range(0x2776, 0x2780)}
+)
+
 #: Unit clauses like "（责任单位：市经信局、市科技局）" at the end of a task body. Units are
 #: compared as sets on their own, so the clause must not also count as a wording edit.
-_UNIT_CLAUSE_RE = re.compile(
-    r"[(（]?\s*(?:责任|牵头|配合|协办|主办|参与)?(?:单位|部门)\s*[:：][^()（）\n]*[)）]?"
-)
+_UNIT_CLAUSE_RE = re.compile(r"[(（]?\s*(?:责任|牵头|配合|协办|主办|参与)?(?:单位|部门)\s*[:：]")
+_UNIT_CLAUSE_END_RE = re.compile(r"[^()（）\n]*[)）]?")
+_UNIT_KEYWORD_RE = re.compile(r"(?:单位|部门)\s*[:：]")
 
 
 def nfkc(text: str) -> str:
@@ -78,13 +84,43 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+#: Full-width ASCII (！ to ～) and the ideographic space, as NFKC maps them, then the
+#: punctuation twins: one ``str.translate`` does what NFKC would do for almost every
+#: character of a Chinese government document, and NFKC itself (25 µs for a paragraph,
+#: most of a diff's time) only runs when something else is left to normalize.
+_FAST_MAP = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
+_FAST_MAP[0x3000] = " "
+_FAST_MAP = {cp: str(v).translate(_PUNCT_MAP) for cp, v in _FAST_MAP.items()}
+_FAST_MAP.update(_PUNCT_MAP)
+
+
+_FAST_TABLE = {chr(cp): v for cp, v in _FAST_MAP.items()}
+#: The characters of _FAST_MAP as one class (full-width block as a range). Finding which of
+#: them occur and replacing each is ~3x faster than ``str.translate`` on CJK text.
+_FAST_RE = re.compile(
+    "[\uff01-\uff5e"
+    + "".join(re.escape(c) for c in _FAST_TABLE if not 0xFF01 <= ord(c) <= 0xFF5E)
+    + "]"
+)
+
+
+def _width(text: str) -> str:
+    for ch in set(_FAST_RE.findall(text)):
+        text = text.replace(ch, _FAST_TABLE[ch])
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text).translate(_PUNCT_MAP)
+    return text
+
+
 def clean(text: str) -> str:
     """NFKC, punctuation twins unified, all whitespace removed (CJK text has no word spaces)."""
-    return _SPACE_RE.sub("", nfkc(text).translate(_PUNCT_MAP))
+    return _SPACE_RE.sub("", _width(text))
 
 
 def strip_number(text: str) -> str:
     """Drop a leading outline number ("1." "（一）" "一、"), repeatedly ("三、（一）")."""
+    if not text or text.lstrip()[:1] not in _NUMBER_STARTS:
+        return text
     previous = None
     while previous != text:
         previous = text
@@ -93,8 +129,25 @@ def strip_number(text: str) -> str:
 
 
 def strip_unit_clause(text: str) -> str:
-    """Remove "（责任单位：…）"-style clauses; units are compared separately as sets."""
-    return _UNIT_CLAUSE_RE.sub("", text)
+    """Remove "（责任单位：…）"-style clauses; units are compared separately as sets.
+
+    The pattern is only tried where a 单位/部门 keyword occurs: with its optional prefix it
+    would otherwise be attempted at every character of every body.
+    """
+    if "单位" not in text and "部门" not in text:
+        return text
+    out: list[str] = []
+    pos = 0
+    for m in _UNIT_KEYWORD_RE.finditer(text):
+        start = max(m.start() - 4, pos)  # room for "（责任" before "单位"
+        clause = _UNIT_CLAUSE_RE.search(text, start, m.end())
+        if clause is None:
+            continue
+        end = _UNIT_CLAUSE_END_RE.match(text, clause.end()).end()  # type: ignore[union-attr]
+        out.append(text[pos : clause.start()])
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 @lru_cache(maxsize=8192)
@@ -109,7 +162,8 @@ def body_key(text: str | None) -> str:
     """Key of a task body for wording comparison: :func:`key` without unit clauses."""
     if not text:
         return ""
-    return _NON_WORD_RE.sub("", strip_unit_clause(strip_number(clean(text))))
+    # no whitespace removal first: _NON_WORD_RE drops it with the punctuation
+    return _NON_WORD_RE.sub("", strip_unit_clause(strip_number(_width(text))))
 
 
 def number_key(number: str | None) -> str:
@@ -127,10 +181,11 @@ def bigrams(text: str) -> frozenset[str]:
 
 
 def gram_codes(text: str) -> npt.NDArray[np.int64]:
-    """Sorted unique character-bigram codes of a key, as integers (for sparse matrices).
+    """Character-bigram codes of a key as integers, duplicates kept (for sparse matrices).
 
-    The same grams as :func:`bigrams`, but computed in numpy: the diff of two 300-task
-    versions builds these for every task, and Python sets of strings cost most of the time.
+    The same grams as :func:`bigrams`, computed in numpy: the diff of two 300-task versions
+    builds them for every task, and Python sets of strings would cost most of the time.
+    Deduplication happens once for all tasks in ``diff_align._dice_matrix``.
     """
     import numpy as np
 
@@ -139,7 +194,7 @@ def gram_codes(text: str) -> npt.NDArray[np.int64]:
     chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     if len(chars) == 1:
         return chars
-    return np.unique(chars[:-1] * 0x110000 + chars[1:])
+    return chars[:-1] * 0x110000 + chars[1:]
 
 
 def dice(a: frozenset[str], b: frozenset[str]) -> float:

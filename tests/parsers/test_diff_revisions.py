@@ -97,14 +97,10 @@ def test_seed_002_v2_with_stand_in_parser() -> None:
 
 
 def _real_parse(path: Path) -> ParsedDocument:
-    try:
-        import parsers
+    import parsers
 
-        doc = parsers.parse_bytes(path.read_bytes(), path.name)
-    except (ImportError, NotImplementedError) as exc:  # parser not landed yet
-        pytest.xfail(f"parser not available: {exc}")
-    if not doc.tasks:
-        pytest.xfail(f"parser gives no tasks for {path.name} yet")
+    doc = parsers.parse_bytes(path.read_bytes(), path.name)
+    assert doc.tasks, f"parser gives no tasks for {path.name}"
     return doc
 
 
