@@ -34,15 +34,21 @@ def paragraphs(n: int) -> list[str]:
     return [lines[i % len(lines)] for i in range(n)]
 
 
-def measure(texts: list[str], runs: int) -> tuple[float, int]:
+def measure(texts: list[str], runs: int) -> tuple[float, float, int]:
+    """Median wall and CPU milliseconds for one pass over ``texts``, and the targets found.
+
+    CPU time is the verdict: the build machine is shared by parallel jobs, and wall time
+    there measures the neighbours as much as this code.
+    """
     extract_targets(texts[0])  # warm-up: load and compile the vocabulary
-    times = []
+    wall, cpu = [], []
     found = 0
     for _ in range(runs):
-        start = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         found = sum(len(extract_targets(t, default_year=2025)) for t in texts)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), found
+        wall.append((time.perf_counter() - w) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return statistics.median(wall), statistics.median(cpu), found
 
 
 def main() -> int:
@@ -53,12 +59,13 @@ def main() -> int:
     args = ap.parse_args()
     n, runs = (30, 3) if args.smoke else (args.tasks, args.runs)
     texts = paragraphs(n)
-    median, found = measure(texts, runs)
+    wall, cpu, found = measure(texts, runs)
     chars = sum(map(len, texts))
-    ok = median < GOAL_MS * n / 300
+    ok = cpu < GOAL_MS * n / 300
     print(
-        f"targets {n} paragraphs ({chars} chars, {found} targets): median {median:.1f} ms "
-        f"over {runs} runs [{'ok' if ok else 'SLOW'}: goal < {GOAL_MS:.0f} ms per 300]"
+        f"targets {n} paragraphs ({chars} chars, {found} targets): median {cpu:.1f} ms CPU, "
+        f"{wall:.1f} ms wall over {runs} runs [{'ok' if ok else 'SLOW'}: goal < {GOAL_MS:.0f} ms "
+        "CPU per 300]"
     )
     return 0 if ok or args.smoke else 1
 

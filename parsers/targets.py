@@ -44,7 +44,7 @@ VOCAB_PATH = Path(__file__).parent / "data" / "target_vocab.toml"
 
 _SENTENCE_RE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]*")
 # Clause separators; an ASCII comma between digits is a thousands separator (1,200家).
-_CLAUSE_SEP_RE = re.compile(r"[，：:]|,(?!\d{3}(?!\d))|(?<!\d),")
+_CLAUSE_SEPS = "，：:,"
 # PDF/Word text sometimes has spaces between CJK and digits ("2022 年 50家"); numbers must be
 # whole for matching, and the sentence reads better without them.
 _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
@@ -111,7 +111,7 @@ class _Vocab:
     approx_infix: dict[str, Comparator]
     slogans_after_unit: tuple[re.Pattern[str], ...]
     not_followed_by: dict[str, tuple[str, ...]]
-    excluded_spans: tuple[re.Pattern[str], ...]
+    excluded_spans: re.Pattern[str]
     prefix_cmp: tuple[tuple[str, Comparator], ...]
     suffix_cmp: dict[str, Comparator]
     goal_verbs: re.Pattern[str]
@@ -157,11 +157,20 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
     # skip ahead quickly. "Preceded by a letter or digit" (IPv6, Web3.0) is checked afterwards.
     arabic = r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,5}(?![0-9])|[0-9]{1,15})(?:\.[0-9]{1,8})?"
     num = f"(?:{arabic}|{cn_num})"
+    # Characters that may follow a number in a quantity (a unit, multiplier, approximation,
+    # range separator or space): checked with one lookahead so that the many numerals that are
+    # not quantities (统一, 一体化) fail at once instead of trying every unit.
+    words = [*units["scalable"], *units["plain"], *units["blocked"], *units["multipliers"]]
+    words += [*nums["approx_infix"], *nums["range_separators"], " ", "\t"]
+    first = {w[0] for w in words if w}
+    if ci:
+        first |= {c.swapcase() for c in first if c.isascii()}
+    follow = "".join(re.escape(c) for c in sorted(first))
     quantity = re.compile(
         "(?:"
         f"(?P<pct>百分之)(?P<pn>{num})"
         "|"
-        f"(?P<n1>{num})"
+        f"(?P<n1>{num})(?=[{follow}])"
         f"(?:(?P<u1m>{mults})?(?P<u1b>{bases})?[ \t]*(?P<sep>{seps})[ \t]*(?P<n2>{num}))?"
         f"(?P<approx0>{approx})?(?P<mult>{mults})?(?P<approx>{approx})?(?P<base>{bases})"
         ")"
@@ -171,7 +180,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
     for spec in nums["excluded_spans"]:
         op, cl, mx = re.escape(spec["open"]), re.escape(spec["close"]), int(spec.get("max", 0))
         body = f"[^{op}{cl}\n]{{0,{mx}}}" if mx else f"[^{op}{cl}]*"
-        spans.append(re.compile(f"{op}{body}{cl}"))
+        spans.append(f"{op}{body}{cl}")
     prefix_cmp = tuple(sorted(cmp_["prefix"].items(), key=lambda kv: -len(kv[0])))
     year_pre = _alternation(yr["prefixes"])
     year_post = _alternation(yr["suffixes"])
@@ -188,7 +197,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         approx_infix=dict(nums["approx_infix"]),
         slogans_after_unit=tuple(re.compile(p) for p in nums["slogans_after_unit"]),
         not_followed_by={k: tuple(w) for k, w in nums.get("not_followed_by", {}).items()},
-        excluded_spans=tuple(spans),
+        excluded_spans=re.compile("|".join(spans)),
         prefix_cmp=prefix_cmp,
         suffix_cmp=dict(cmp_["suffix"]),
         goal_verbs=re.compile(_alternation(cmp_["goal_verbs"])),
@@ -290,9 +299,45 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
+def _is_clause_sep(text: str, i: int, excluded: list[tuple[int, int]]) -> bool:
+    """A ，：, that ends a clause: not a thousands comma (1,200家), not inside 《看门狗：军团》."""
+    if (
+        text[i] == ","
+        and text[i - 1 : i].isdigit()
+        and re.match(r"[0-9]{3}(?![0-9])", text[i + 1 : i + 5])
+    ):
+        return False
+    return not _inside(excluded, i)
+
+
+def _clause_start(text: str, lo: int, pos: int, excluded: list[tuple[int, int]]) -> int:
+    """Start of the clause holding ``pos``: just after the last separator in [lo, pos)."""
+    hi = pos
+    while True:
+        i = max(text.rfind(ch, lo, hi) for ch in _CLAUSE_SEPS)
+        if i < 0:
+            return lo
+        if _is_clause_sep(text, i, excluded):
+            return i + 1
+        hi = i
+
+
+def _clause_end(text: str, pos: int, hi: int, excluded: list[tuple[int, int]]) -> int:
+    """End of the clause holding ``pos``: the first separator in [pos, hi)."""
+    lo = pos
+    while True:
+        found = [i for i in (text.find(ch, lo, hi) for ch in _CLAUSE_SEPS) if i >= 0]
+        if not found:
+            return hi
+        i = min(found)
+        if _is_clause_sep(text, i, excluded):
+            return i
+        lo = i + 1
+
+
 def _excluded_spans(v: _Vocab, text: str) -> list[tuple[int, int]]:
     """Sorted, merged spans of 《titles》 and “slogans” (a quote may sit inside a title)."""
-    spans = sorted(m.span() for pat in v.excluded_spans for m in pat.finditer(text))
+    spans = [m.span() for m in v.excluded_spans.finditer(text)]
     merged: list[tuple[int, int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1]:
@@ -455,8 +500,6 @@ def extract_targets(
     excluded = _excluded_spans(v, norm)
     sentences = [m.span() for m in _SENTENCE_RE.finditer(norm)]
     sent_starts = [s for s, _ in sentences]
-    # A colon inside 《看门狗：军团》 does not end a clause.
-    seps = [m.start() for m in _CLAUSE_SEP_RE.finditer(norm) if not _inside(excluded, m.start())]
     starts = [m.start() for m in matches]
     ends = [m.end() for m in matches]
     sentence_cache: dict[int, _Sentence] = {}
@@ -472,10 +515,8 @@ def extract_targets(
         if si < 0:
             continue
         s_start, s_end = sentences[si]
-        k = bisect.bisect_left(seps, m.start())
-        c_start = max(s_start, seps[k - 1] + 1 if k > 0 else s_start)
-        k2 = bisect.bisect_left(seps, m.end())
-        c_end = min(s_end, seps[k2] if k2 < len(seps) else s_end)
+        c_start = _clause_start(norm, s_start, m.start(), excluded)
+        c_end = _clause_end(norm, m.end(), s_end, excluded)
         info = sentence_cache.get(si)
         if info is None:
             info = sentence_cache[si] = _sentence_info(v, norm, s_start, s_end, excluded)
