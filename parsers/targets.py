@@ -51,6 +51,7 @@ _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _MONTH_RE = re.compile(r"[0-9]{1,2}月")
+_CJK_SPACE_RE = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]+|[ \t\u3000]+(?=[^\x00-\x7f])")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
 # Words that join two listed quantities: 5个园区、3个基地; 5个大棚和1个混音棚.
@@ -379,6 +380,8 @@ def _strip_through(v: _Vocab, s: str) -> str:
 
 
 def _finish_metric(v: _Vocab, s: str) -> str:
+    if " " in s or "\u3000" in s or "\t" in s:  # PDF artefacts: 产业 规模 -> 产业规模
+        s = _CJK_SPACE_RE.sub("", s)
     s = _strip_through(v, s.translate(v.strip_chars)).strip(v.trim_chars)
     if len(s) > v.max_len:
         s = s[-v.max_len :].strip(v.trim_chars)

@@ -339,6 +339,13 @@ def test_metric_stable_when_only_number_changes() -> None:
         assert [t.metric for t in ta] == ["链主企业", "产业规模"]
 
 
+def test_metric_ignores_spaces_and_width() -> None:
+    a = extract_targets("“元宇宙” 相关产业 规模达到1500亿元。")
+    b = extract_targets("元宇宙相关产业规模达到１５００亿元。")
+    assert [t.metric for t in a] == [t.metric for t in b] == ["元宇宙相关产业规模"]
+    assert b[0].value == 1500
+
+
 def test_metric_is_short() -> None:
     text = (
         "推动建设面向全国辐射西部引领成渝地区双城经济圈高质量发展的综合性数字经济产业示范园区10个。"
