@@ -109,6 +109,7 @@ class _Vocab:
     lone_articles: frozenset[str]
     fixed_words: tuple[str, ...]
     reject_after: tuple[str, ...]
+    cn_reject_after: tuple[str, ...]
     approx_infix: dict[str, Comparator]
     slogans_after_unit: tuple[re.Pattern[str], ...]
     not_followed_by: dict[str, tuple[str, ...]]
@@ -195,6 +196,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         lone_articles=frozenset(nums["lone_articles"]),
         fixed_words=tuple(sorted(nums.get("fixed_words", []), key=len, reverse=True)),
         reject_after=tuple(nums["reject_after"]),
+        cn_reject_after=tuple(nums.get("cn_reject_after", [])),
         approx_infix=dict(nums["approx_infix"]),
         slogans_after_unit=tuple(re.compile(p) for p in nums["slogans_after_unit"]),
         not_followed_by={k: tuple(w) for k, w in nums.get("not_followed_by", {}).items()},
@@ -447,6 +449,8 @@ def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
         return False  # IPv6, Web3.0, H5, 3.5.1
     if raw[0] in CN_NUMERAL_CHARS:
         if start > 0 and text[start - 1] in CN_NUMERAL_CHARS:
+            return False
+        if text[max(0, start - 2) : start].endswith(v.cn_reject_after):
             return False
         if raw[0] not in v.cn_start or raw in v.lone_articles:
             return False
