@@ -321,9 +321,10 @@ def queue_for_change_set(session: Session, change_set_id: int) -> int:
         ],
         select_rows,
     )
-    result = session.execute(stmt)
+    # RETURNING rather than rowcount: drivers disagree on rowcount for INSERT … SELECT.
+    queued = len(session.execute(stmt.returning(Delivery.id)).all())
     session.flush()
-    return int(result.rowcount or 0)
+    return queued
 
 
 def matching_changes(
