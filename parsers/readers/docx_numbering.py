@@ -316,6 +316,5 @@ class Numbering:
         if level.suffix == "nothing" or not out:
             return out
         # Word separates the label by a tab or space; what people type is "1. 做…"
-        # but "（一）做…" / "一、做…" (no space after CJK punctuation).
-        last = out[-1]
-        return out if ord(last) >= 0x2E80 else out + " "
+        # but "（一）做…" / "一、做…" / "①做…" (no space after a non-ASCII label).
+        return out if not out[-1].isascii() else out + " "

@@ -145,32 +145,58 @@ def _merge_same_baseline(lines: list[Line]) -> list[Line]:
     return out
 
 
+_PAGEISH = re.compile(r"页|[Pp]age|[—－-]\s*\d")
+
+
 def _running_key(line: Line) -> tuple[str, int]:
-    return re.sub(r"\d+", "#", line.text.replace(" ", "")), round(line.bottom / 6)
+    """Text and height; digits masked only when the line looks like it carries a page number."""
+    text = line.text.replace(" ", "")
+    if _PAGEISH.search(text):
+        text = re.sub(r"\d+", "#", text)
+    return text, round(line.bottom / 6)
+
+
+def _separated(lines: list[Line], i: int, inward: int) -> bool:
+    """Is line ``i`` set apart from the body (header/footer spacing, not line pitch)?"""
+    j = i + inward
+    if not 0 <= j < len(lines):
+        return True
+    line = lines[i]
+    return abs(line.bottom - lines[j].bottom) > 1.8 * max(line.height, 1.0)
 
 
 def remove_furniture(pages: list[list[Line]]) -> list[list[Line]]:
-    """Drop page numbers and running headers/footers from each page's first/last lines."""
+    """Drop page numbers and running headers/footers at the top and bottom of each page.
+
+    A running line is the same text at the same height on at least half the pages (digits
+    masked when it looks like a page counter); it must also stand apart from the body by
+    more than the line pitch, so a repeated body sentence is never taken for one.
+    """
     n = len(pages)
     edge = 2  # how many lines at the top and bottom of a page may be furniture
     counts: Counter[tuple[str, int]] = Counter()
     if n >= 2:
         for lines in pages:
-            keys = {_running_key(ln) for ln in lines[:edge] + lines[-edge:]}
-            counts.update(keys)
+            counts.update({_running_key(ln) for ln in lines[:edge] + lines[-edge:]})
     threshold = max(2, (n + 1) // 2)
+
+    def furniture(lines: list[Line], i: int, inward: int) -> bool:
+        line = lines[i]
+        if not _separated(lines, i, inward):
+            return False
+        if _is_page_number(line.text):
+            return True
+        return n >= 2 and counts[_running_key(line)] >= threshold
+
     out: list[list[Line]] = []
     for lines in pages:
-        m = len(lines)
-        kept = []
-        for i, line in enumerate(lines):
-            at_edge = i < edge or i >= m - edge
-            if at_edge and _is_page_number(line.text):
-                continue
-            if at_edge and n >= 2 and counts[_running_key(line)] >= threshold:
-                continue
-            kept.append(line)
-        out.append(kept)
+        top = 0
+        while top < min(edge, len(lines)) and furniture(lines, top, +1):
+            top += 1
+        bottom = len(lines)
+        while bottom > max(top, len(lines) - edge) and furniture(lines, bottom - 1, -1):
+            bottom -= 1
+        out.append(lines[top:bottom])
     return out
 
 
@@ -189,8 +215,11 @@ def _geometry(pages: list[list[Line]]) -> _Geometry:
     lefts = Counter(round(ln.x0) for ln in lines)
     # The body's left edge is the most common line start (wrapped lines all start there).
     left = float(lefts.most_common(1)[0][0]) if lefts else 0.0
-    rights = sorted(ln.x1 for ln in lines)
-    right = rights[int(0.9 * (len(rights) - 1))] if rights else 0.0
+    # The right margin is where full lines end: the furthest right x1 that several lines
+    # share (a wide table row or a right-aligned page number alone does not count).
+    ends = Counter(round(ln.x1 / 2) * 2 for ln in lines)
+    shared = [x for x, c in ends.items() if c >= max(2, len(lines) // 20)]
+    right = float(max(shared)) if shared else max((ln.x1 for ln in lines), default=0.0)
     deltas = []
     for page in pages:
         for a, b in itertools.pairwise(page):
