@@ -437,8 +437,16 @@ def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:
     return parsed
 
 
-def ingest_file(path: str | Path, series_key: str | None = None) -> IngestResult:
-    """Read, parse and ingest one local file into the configured database (the CLI body)."""
+def ingest_file(
+    path: str | Path,
+    series_key: str | None = None,
+    *,
+    on_change_set: ChangeSetHook | None = None,
+) -> IngestResult:
+    """Read, parse and ingest one local file into the configured database (the CLI body).
+
+    ``on_change_set`` is passed through so a flow can queue alerts in the same transaction.
+    """
     from storage.db import open_db
 
     file = Path(path)
@@ -447,4 +455,11 @@ def ingest_file(path: str | Path, series_key: str | None = None) -> IngestResult
     data = file.read_bytes()
     parsed = parse_file_bytes(data, file.name)
     _, factory = open_db()
-    return ingest(factory, data, parsed, filename=file.name, series_key=series_key)
+    return ingest(
+        factory,
+        data,
+        parsed,
+        filename=file.name,
+        series_key=series_key,
+        on_change_set=on_change_set,
+    )

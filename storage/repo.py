@@ -254,7 +254,21 @@ def tasks_for_unit(session: Session, unit_name: str, *, latest_only: bool = True
             .scalar_subquery()
         )
         stmt = stmt.where(Version.seq == latest)
-    return [UnitTask(*row) for row in session.execute(stmt).all()]
+    return [
+        UnitTask(
+            series_key=r[0],
+            series_title=r[1],
+            version_id=r[2],
+            version_seq=r[3],
+            doc_number=r[4],
+            task_id=r[5],
+            task_number=r[6],
+            task_title=r[7],
+            unit_name=r[8],
+            role=r[9],
+        )
+        for r in session.execute(stmt).all()
+    ]
 
 
 def change_set_changes(session: Session, change_set_id: int) -> list[dict[str, Any]]:

@@ -69,3 +69,44 @@ def test_two_processes_ingesting_the_same_document_make_one_version(
         assert s.scalar(select(func.count(Series.id))) == ROUNDS
         assert s.scalar(select(func.count(Version.id))) == ROUNDS
         assert s.scalar(select(func.count(Fetch.id))) == 2 * ROUNDS
+
+
+def test_a_writer_holding_its_transaction_open_does_not_cause_a_duplicate(
+    session_factory: Any,
+) -> None:
+    """Deterministic race: A has inserted the series and version but not committed when B
+    starts the same ingest. B must wait (SQLite's write lock) or lose on the unique key and
+    retry (PostgreSQL), and then see A's version: one version, B records same_bytes."""
+    import threading
+
+    from storage.ingest import ingest
+    from tests.storage.docs import plan
+
+    inside, release = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def hold(session: Any, change_set_id: int) -> None:
+        inside.set()
+        release.wait(timeout=30)
+
+    def run(name: str, hook: Any) -> None:
+        try:
+            results[name] = ingest(session_factory, b"held", plan("竞争计划"), on_change_set=hook)
+        except Exception as exc:  # surfaced by the assertions below
+            results[name] = exc
+
+    a = threading.Thread(target=run, args=("a", hold))
+    a.start()
+    assert inside.wait(timeout=30)
+    b = threading.Thread(target=run, args=("b", None))
+    b.start()
+    b.join(timeout=0.5)
+    assert b.is_alive()  # B is blocked behind A's uncommitted transaction
+    release.set()
+    a.join(timeout=30)
+    b.join(timeout=30)
+    assert results["a"].status == "new_series", results
+    assert results["b"].status == "same_bytes", results
+    assert results["b"].version_id == results["a"].version_id
+    with session_factory() as s:
+        assert s.scalar(select(func.count(Version.id))) == 1
