@@ -32,14 +32,21 @@ def _new_task_views(session: Session, tasks: list[Task]) -> list[NewTaskView]:
     return [NewTaskView(number=t.number, title=t.title, units=units[t.id]) for t in tasks]
 
 
+def _label(seq: int | None, day: str | None) -> str | None:
+    """``第2版（2022-12-01）``; either part may be unknown."""
+    if seq is None:
+        return day
+    return f"第{seq}版（{day}）" if day else f"第{seq}版"
+
+
 def _base_section(facts: ChangeSetFacts, base_url: str) -> SectionView:
     return SectionView(
         change_set_id=facts.change_set_id,
         title=facts.title or facts.series_key,
         issuer=facts.issuer or None,
         doc_number=facts.doc_number,
-        from_date=facts.from_date,
-        to_date=facts.to_date,
+        from_date=_label(facts.from_seq, facts.from_date),
+        to_date=_label(facts.to_seq, facts.to_date),
         source_url=facts.source_url,
         diff_url=diff_url(base_url, facts.change_set_id),
         is_new_document=facts.is_new_document,

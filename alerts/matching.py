@@ -194,6 +194,8 @@ class ChangeSetFacts:
     to_date: str | None
     from_date: str | None
     source_url: str | None
+    to_seq: int | None = None
+    from_seq: int | None = None
 
     @classmethod
     def load(cls, session: Session, change_set_id: int) -> ChangeSetFacts:
@@ -212,6 +214,7 @@ class ChangeSetFacts:
                 Version.published,
                 Version.source_url,
                 Version.parsed["issuers"],
+                Version.seq,
             )
             .join(Series, Series.id == ChangeSet.series_id)
             .join(Version, Version.id == ChangeSet.to_version_id)
@@ -220,13 +223,14 @@ class ChangeSetFacts:
         if row is None:
             raise LookupError(f"change set {change_set_id} does not exist")
         (new_doc, from_id, key, s_title, canonical, s_issuer) = row[:6]
-        (version_id, v_title, doc_number, v_date, v_published, source_url, issuers) = row[6:]
-        from_date = None
+        (version_id, v_title, doc_number, v_date, v_published, source_url, issuers) = row[6:13]
+        from_date, from_seq = None, None
         if from_id is not None:
             prev = session.execute(
-                select(Version.date, Version.published).where(Version.id == from_id)
+                select(Version.date, Version.published, Version.seq).where(Version.id == from_id)
             ).one_or_none()
-            from_date = (prev[0] or prev[1]) if prev else None
+            if prev:
+                from_date, from_seq = (prev[0] or prev[1]), prev[2]
         names = [s_issuer or "", *[str(i) for i in (issuers if isinstance(issuers, list) else [])]]
         return cls(
             change_set_id=change_set_id,
@@ -239,6 +243,8 @@ class ChangeSetFacts:
             to_date=v_date or v_published,
             from_date=from_date,
             source_url=source_url,
+            to_seq=row[13],
+            from_seq=from_seq,
         )
 
 

@@ -30,6 +30,10 @@ class Row:
     before: str
     after: str
 
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
 
 @dataclass(frozen=True)
 class ChangeView:
