@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import os
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -294,8 +295,21 @@ def _unit_sentence(task: Task) -> str | None:
 
 def _wording_summary(old: str, new: str) -> str:
     """A short description of a wording edit: the first differing segments."""
-    a, b = clean(old), clean(new)
-    ops = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()]
+    a, b = _display(old), _display(new)
+    # Trim the common head and tail first: most edits are local, and SequenceMatcher on
+    # whole bodies would cost most of a 300-task diff.
+    head = len(os.path.commonprefix([a, b]))  # noqa: RUF071 (characters, not paths)
+    tail = len(os.path.commonprefix([a[head:][::-1], b[head:][::-1]]))  # noqa: RUF071
+    a, b = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(a) <= 40 and len(b) <= 40:  # one local edit: no alignment needed
+        if not a:
+            return f"文字修改：新增「{_snippet(b, 40)}」"
+        if not b:
+            return f"文字修改：删除「{_snippet(a, 40)}」"
+        return f"文字修改：「{a}」→「{b}」"
+    if len(a) + len(b) > 600:
+        return f"文字修改：「{_snippet(a, 20)}」→「{_snippet(b, 20)}」（改动较多）"
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     parts: list[str] = []
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":

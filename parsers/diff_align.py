@@ -67,7 +67,12 @@ class TaskInfo:
     @classmethod
     def of(cls, index: int, task: Task) -> TaskInfo:
         tkey = key(task.title)
-        bkey = body_key(task.text) or tkey
+        bkey = body_key(task.text)
+        # Bodies usually repeat the title as their first sentence; it is compared on its
+        # own, so a retitled task still has an identical body.
+        if len(bkey) > len(tkey) and tkey and bkey.startswith(tkey):
+            bkey = bkey[len(tkey) :]
+        bkey = bkey or tkey
         return cls(
             index=index,
             task=task,
@@ -113,7 +118,7 @@ def _dice_matrix(
     # Column per distinct gram, and one (row, gram) cell per distinct gram of a row, sorted
     # by row then gram. Sort-based: numpy's hash-based unique is ~20x slower here.
     cols = np.empty(len(codes), dtype=np.int64)
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes)
     ordered = codes[order]
     new_gram = np.empty(len(codes), dtype=bool)
     new_gram[:1] = True
@@ -203,6 +208,21 @@ def align_tasks(old: list[TaskInfo], new: list[TaskInfo]) -> list[Group]:
             new_by_title[t.title_key].append(t.index)
     for title, olds in old_by_title.items():
         news = new_by_title.get(title)
+        if news and len(olds) == 1 and len(news) == 1:
+            pairs[olds[0]] = news[0]
+
+    # 1b. Identical bodies (unique on both sides): a retitled task, just as certain.
+    old_by_body: dict[str, list[int]] = defaultdict(list)
+    new_by_body: dict[str, list[int]] = defaultdict(list)
+    taken_new = set(pairs.values())
+    for t in old:
+        if t.index not in pairs and len(t.body_key) >= CONTAINMENT_MIN_CHARS:
+            old_by_body[t.body_key].append(t.index)
+    for t in new:
+        if t.index not in taken_new and len(t.body_key) >= CONTAINMENT_MIN_CHARS:
+            new_by_body[t.body_key].append(t.index)
+    for body, olds in old_by_body.items():
+        news = new_by_body.get(body)
         if news and len(olds) == 1 and len(news) == 1:
             pairs[olds[0]] = news[0]
 
