@@ -153,11 +153,13 @@ def main() -> int:
     for name, new in scenarios:
         median, cpu, count = measure(old, new, runs)
         alerts = sum(1 for c in diff_documents(old, new).changes if c.severity == "alert")
-        verdict = "ok" if median < 50 else "SLOW"
-        failed |= name == "revision" and median >= 50  # the goal; the others are reported
+        # Judged on CPU time: the build machine runs other suites in parallel, and wall
+        # time then measures the neighbours (see BENCHMARKS.md).
+        verdict = "ok" if cpu < 50 else "SLOW"
+        failed |= name == "revision" and cpu >= 50  # the goal; the others are reported
         print(
             f"diff {name:9s} {n} tasks: median {median:6.1f} ms wall, {cpu:6.1f} ms CPU "
-            f"over {runs} runs ({count} changes, {alerts} alerts) [{verdict}: goal < 50 ms]"
+            f"over {runs} runs ({count} changes, {alerts} alerts) [{verdict}: goal < 50 ms CPU]"
         )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     return 1 if failed and not args.smoke else 0
