@@ -169,7 +169,11 @@ def resolve_series(
     )
 
     def match(series: Series | None, reason: str) -> SeriesMatch:
-        return SeriesMatch(series, reason, related, canon, citing)
+        # A notice citing its own plan's title is not "related" to an earlier version of itself.
+        rel = (
+            related if related is None or series is None or related.series_id != series.id else None
+        )
+        return SeriesMatch(series, reason, rel, canon, citing)
 
     if series_key:
         series = session.scalar(select(Series).where(Series.key == series_key))
