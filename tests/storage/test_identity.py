@@ -142,3 +142,17 @@ def test_explicit_series_key_wins_and_same_source_url_joins(session_factory: Any
     e = ingest(session_factory, b"e", plan("丙计划"))
     assert e.status == "new_series" and e.match_reason == "new series"
     assert len(_versions(session_factory)) == 5
+
+
+def test_a_notice_citing_its_own_plan_is_not_related_to_itself(session_factory: Any) -> None:
+    title = "关于印发成都市元宇宙产业发展行动计划（2022—2025年）的通知"
+    cites = ["成都市元宇宙产业发展行动计划（2022—2025年）"]
+    first = ingest(session_factory, b"n1", plan(title, kind="notice", cites=cites))
+    second = ingest(
+        session_factory,
+        b"n2",
+        plan(title, kind="notice", cites=cites, tasks=[task(1, "只剩一项")]),
+        diff=lambda o, n: [],
+    )
+    assert (second.series_key, second.status) == (first.series_key, "new_version")
+    assert first.related_to is None and second.related_to is None
