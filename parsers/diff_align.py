@@ -258,23 +258,23 @@ def align_tasks(old: list[TaskInfo], new: list[TaskInfo]) -> list[Group]:
     for t in lone_new:
         container = old_index.best_container(t) if old_index else None
         if container is not None:
-            g = groups.get(container.index)
-            if g is None:
-                g = Group(old=[container.index], new=[], primary=None)
-                groups[container.index] = g
-            g.new.append(t.index)
-            new_group[t.index] = g
+            split = groups.get(container.index)
+            if split is None:
+                split = Group(old=[container.index], new=[], primary=None)
+                groups[container.index] = split
+            split.new.append(t.index)
+            new_group[t.index] = split
     lone_old = [t for t in old if t.index not in groups]
     new_index = _BodyIndex(new) if lone_old else None
     for t in lone_old:
         container = new_index.best_container(t) if new_index else None
         if container is not None:
-            g = new_group.get(container.index)
-            if g is None:
-                g = Group(old=[], new=[container.index], primary=None)
-                new_group[container.index] = g
-            g.old.append(t.index)
-            groups[t.index] = g
+            merged = new_group.get(container.index)
+            if merged is None:
+                merged = Group(old=[], new=[container.index], primary=None)
+                new_group[container.index] = merged
+            merged.old.append(t.index)
+            groups[t.index] = merged
 
     # 4. Whatever is left was added or removed.
     result: list[Group] = []
