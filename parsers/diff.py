@@ -568,7 +568,7 @@ class _Differ:
                 # Only a number that changed because the task's position did (a task
                 # before it was added or removed) is a renumbering; the same position
                 # under another number is numbering style (Word lists that continue).
-                renumbered.append(f"{clean(oi.task.number)}→{clean(ni.task.number)}")
+                renumbered.append(f"{_display(oi.task.number)}→{_display(ni.task.number)}")
         out = [c for _, c in sorted(moved, key=lambda nc: nc[0])]
         if renumbered:
             shown = "、".join(renumbered[:5]) + ("…" if len(renumbered) > 5 else "")
