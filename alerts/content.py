@@ -6,6 +6,8 @@ serves the email, the digest and the web diff page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,33 +55,53 @@ def _base_section(facts: ChangeSetFacts, base_url: str) -> SectionView:
     )
 
 
+def _filter_signature(sub: Subscription) -> tuple[Any, ...]:
+    """Subscribers with the same filters see the same changes (computed once per batch)."""
+    kinds = tuple(sub.kinds) if isinstance(sub.kinds, list) else None
+    return (sub.series_key, sub.issuer, sub.unit_key, sub.unit, sub.keyword, kinds)
+
+
 def section_for_subscription(
     session: Session,
     change_set_id: int,
     subscription: Subscription,
     base_url: str,
     *,
-    facts_cache: dict[int, ChangeSetFacts] | None = None,
+    facts_cache: dict[Any, Any] | None = None,
 ) -> SectionView | None:
     """This subscriber's part of a change set, or ``None`` if nothing matches any more.
 
-    ``facts_cache`` lets a sending batch load each change set's document facts once.
+    ``facts_cache`` (a dict owned by one sending batch) keeps each change set's document
+    facts and each distinct filter's matching changes, so a batch of thousands of alerts
+    for one change set runs the matching queries once per distinct filter, not per email.
     """
-    cache = facts_cache if facts_cache is not None else {}
+    cache: dict[Any, Any] = facts_cache if facts_cache is not None else {}
     facts = cache.get(change_set_id)
     if facts is None:
         facts = cache[change_set_id] = ChangeSetFacts.load(session, change_set_id)
     section = _base_section(facts, base_url)
+    key = ("parts", change_set_id, _filter_signature(subscription))
+    parts = cache.get(key)
+    if parts is None:
+        if section.is_new_document:
+            tasks = matching_new_tasks(session, facts, subscription.id)
+            parts = (_new_task_views(session, tasks), [], [])
+        else:
+            alerts, infos = matching_changes(session, facts, subscription.id)
+            parts = (
+                [],
+                [change_view(c.payload, c.ord) for c in alerts],
+                [change_view(c.payload, c.ord) for c in infos],
+            )
+        cache[key] = parts
+    new_tasks, alert_views, info_views = parts
     if section.is_new_document:
-        tasks = matching_new_tasks(session, facts, subscription.id)
-        section.new_tasks = _new_task_views(session, tasks)
+        section.new_tasks = list(new_tasks)
         section.focus_unit = subscription.unit
         return section
-    alerts, infos = matching_changes(session, facts, subscription.id)
-    if not alerts:
+    if not alert_views:
         return None
-    section.alerts = [change_view(c.payload, c.ord) for c in alerts]
-    section.infos = [change_view(c.payload, c.ord) for c in infos]
+    section.alerts, section.infos = list(alert_views), list(info_views)
     return section
 
 

@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.content import section_for_subscription
 from alerts.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from alerts.headers import clean_header, domain_of
-from alerts.matching import ChangeSetFacts
 from alerts.message import compose, message_id_for
 from alerts.render import RenderedEmail, SectionView, render_alert, render_confirm
 from alerts.subscriptions import describe
@@ -227,7 +226,7 @@ def build_message(
     delivery: Delivery,
     settings: Settings,
     *,
-    facts_cache: dict[int, ChangeSetFacts] | None = None,
+    facts_cache: dict[Any, Any] | None = None,
 ) -> Outgoing:
     """Render one delivery into a message (raises :class:`_Skip` when it no longer applies)."""
     sub = session.get(Subscription, delivery.subscription_id) if delivery.subscription_id else None
@@ -317,7 +316,7 @@ def send_due(
     if not ids:
         return report
     sender = envelope_address(settings.mail_from)
-    facts_cache: dict[int, ChangeSetFacts] = {}
+    facts_cache: dict[Any, Any] = {}
     with transport:
         for delivery_id in ids:
             _send_one(
@@ -334,7 +333,7 @@ def _send_one(
     settings: Settings,
     now: datetime,
     report: DispatchReport,
-    facts_cache: dict[int, ChangeSetFacts],
+    facts_cache: dict[Any, Any],
 ) -> None:
     with session_factory() as session:
         delivery = session.get(Delivery, delivery_id)

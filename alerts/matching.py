@@ -222,8 +222,9 @@ class ChangeSetFacts:
         ).one_or_none()
         if row is None:
             raise LookupError(f"change set {change_set_id} does not exist")
-        (new_doc, from_id, key, s_title, canonical, s_issuer) = row[:6]
-        (version_id, v_title, doc_number, v_date, v_published, source_url, issuers) = row[6:13]
+        values: tuple[Any, ...] = tuple(row)
+        (new_doc, from_id, key, s_title, canonical, s_issuer) = values[:6]
+        (version_id, v_title, doc_number, v_date, v_published, source_url, issuers) = values[6:13]
         from_date, from_seq = None, None
         if from_id is not None:
             prev = session.execute(
@@ -243,7 +244,7 @@ class ChangeSetFacts:
             to_date=v_date or v_published,
             from_date=from_date,
             source_url=source_url,
-            to_seq=row[13],
+            to_seq=values[13],
             from_seq=from_seq,
         )
 

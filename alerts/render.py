@@ -250,16 +250,17 @@ def render_alert(
         s.diff_url = safe_url(s.diff_url)
         s.alerts = sort_changes(s.alerts)
         s.infos = sort_changes(s.infos)
-    context = {
+    subject = alert_subject(sections, digest_date=digest_date)
+    context: dict[str, Any] = {
         "sections": list(sections),
         "manage_url": manage_url,
         "unsubscribe_url": unsubscribe_url,
         "filters": filters,
         "digest_date": digest_date,
-        "subject": alert_subject(sections, digest_date=digest_date),
+        "subject": subject,
     }
     return RenderedEmail(
-        subject=context["subject"],
+        subject=subject,
         text=render_template("alert.txt.j2", **context),
         html=render_template("alert.html.j2", **context),
     )
