@@ -78,24 +78,25 @@ _BLOCK = frozenset(
 )
 _STRUCTURE_INSIDE_CELL = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "br")
 
-#: CMS containers that hold the article text, most specific first.
-BODY_SELECTORS = (
-    "div.TRS_Editor",
-    "div.trs_editor_view",
-    "div.TRS_UEDITOR",
-    "#UCAP-CONTENT",
-    "#zoom",
-    ".pages_content",
-    "#fontzoom",
-    ".article-content",
-    ".article_content",
-    ".artcontent",
-    ".wzcon",
-    ".view",
-    ".article",
-    "article",
-    "#content",
-    ".content",
+#: CMS containers that hold the article text, most specific first: ("tag", "#id" or
+#: ".class"). Matched in one pass over the tree (soupsieve is 100x slower on huge pages).
+BODY_SELECTORS: tuple[tuple[str | None, str], ...] = (
+    ("div", ".trs_editor"),
+    ("div", ".trs_editor_view"),
+    ("div", ".trs_ueditor"),
+    (None, "#ucap-content"),
+    (None, "#zoom"),
+    (None, ".pages_content"),
+    (None, "#fontzoom"),
+    (None, ".article-content"),
+    (None, ".article_content"),
+    (None, ".artcontent"),
+    (None, ".wzcon"),
+    (None, ".view"),
+    (None, ".article"),
+    ("article", ""),
+    (None, "#content"),
+    (None, ".content"),
 )
 
 #: Page furniture that sits inside article containers on many CMSes.
@@ -243,11 +244,39 @@ def _attachments(soup: BeautifulSoup) -> list[dict[str, str | None]]:
 # Body ------------------------------------------------------------------------------------
 
 
+def _selector_matches(soup: BeautifulSoup) -> list[list[Tag]]:
+    """For each of BODY_SELECTORS, the matching elements in document order (one pass)."""
+    by_class: dict[str, list[int]] = {}
+    by_id: dict[str, list[int]] = {}
+    by_tag: dict[str, list[int]] = {}
+    for i, (tag, sel) in enumerate(BODY_SELECTORS):
+        if sel.startswith("."):
+            by_class.setdefault(sel[1:], []).append(i)
+        elif sel.startswith("#"):
+            by_id.setdefault(sel[1:], []).append(i)
+        elif tag:
+            by_tag.setdefault(tag, []).append(i)
+    found: list[list[Tag]] = [[] for _ in BODY_SELECTORS]
+    for el in soup.find_all(True):
+        hits = list(by_tag.get(el.name, ()))
+        ident = el.get("id")
+        if isinstance(ident, str):
+            hits += by_id.get(ident.lower(), ())
+        classes = el.get("class")
+        if classes:
+            for c in classes:
+                hits += by_class.get(c.lower(), ())
+        for i in hits:
+            tag = BODY_SELECTORS[i][0]
+            if tag is None or tag == el.name:
+                found[i].append(el)
+    return found
+
+
 def _select_body(soup: BeautifulSoup) -> Tag | None:
-    for selector in BODY_SELECTORS:
-        for el in soup.select(selector):
-            text_cjk = _cjk(_text(el))
-            if text_cjk >= 20 and _link_ratio(el) < 0.5:
+    for matches in _selector_matches(soup):
+        for el in matches:
+            if _cjk(_text(el)) >= 20 and _link_ratio(el) < 0.5:
                 return el
     return None
 
@@ -349,8 +378,10 @@ def read_html(data: bytes) -> Extracted:
     meta: dict[str, Any] = {}
     _read_meta_tags(soup, meta)
     fallback_title = _title_fallback(soup)
-    for tag in soup.find_all(_JUNK_TAGS):
-        tag.decompose()
+    junk = frozenset(_JUNK_TAGS)
+    for tag in [t for t in soup.find_all(True) if t.name in junk]:
+        if tag.parent is not None:  # not already gone with a decomposed ancestor
+            tag.decompose()
     attachments = _attachments(soup)
     box = _info_box(soup)
     if box is not None:
