@@ -358,3 +358,10 @@ def test_document_goal_change_has_null_task_in_json() -> None:
     new = doc(base_tasks(), goals=[target(150, "个", "应用场景")])
     (change,) = diff_documents(old, new).to_json_dict()["changes"]
     assert change["task"] is None and change["kind"] == "goal_changed"
+
+
+def test_one_body_with_two_plaques_written_as_two_units_is_no_change() -> None:
+    old_tasks = base_tasks()
+    new_tasks = base_tasks()
+    new_tasks[0] = task("算力", "1.", ["市经信局", "市新经济委"], [target(1500, "亿元")])
+    assert diff_documents(doc(old_tasks), doc(new_tasks)).changes == []
