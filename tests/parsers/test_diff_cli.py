@@ -128,3 +128,16 @@ def test_diff_of_stored_versions(env: dict[str, str]) -> None:
     if all(v.isdigit() for v in version_ids):
         by_id = _run(["diff", *version_ids, "--json"], env)
         assert json.loads(by_id.stdout) == _expected_json()
+
+
+def test_diff_of_two_document_files_through_the_parser(env: dict[str, str]) -> None:
+    """The user's path: two files in different formats, parsed (sandboxed) and diffed."""
+    seeds = FIXTURES / "seeds"
+    old, new = seeds / "002_152408040e809265.txt", seeds / "002_152408040e809265_v2.docx"
+    result = _run(["diff", str(old), str(new), "--json"], env)
+    assert result.returncode == 0, result.stderr
+    changes = json.loads(result.stdout)["changes"]
+    expected = json.loads((seeds / "002_152408040e809265_v2.expected.json").read_text("utf-8"))
+    assert sorted((c["kind"], c["task"]) for c in changes if c["severity"] == "alert") == sorted(
+        (e["kind"], e["task"]) for e in expected["alert"]
+    )
