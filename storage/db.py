@@ -97,11 +97,21 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def upgrade(engine: Engine | str) -> None:
-    """``alembic upgrade head`` on ``engine`` (or a URL). Idempotent.
+def _at_head(conn: Any, cfg: Any) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
-    On PostgreSQL an advisory lock serializes concurrent first runs (two workers starting
-    at once); SQLite serializes them with its own write lock.
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def upgrade(engine: Engine | str) -> None:
+    """``alembic upgrade head`` on ``engine`` (or a URL). Idempotent and cheap at head.
+
+    The revision is first checked with a plain read, so a migrated database costs no write
+    lock. Otherwise the upgrade runs in one transaction holding a lock that serializes
+    concurrent first runs (two workers starting at once): ``BEGIN IMMEDIATE`` on SQLite,
+    an advisory lock on PostgreSQL; the loser then finds the schema at head.
     """
     from alembic import command
 
@@ -109,11 +119,16 @@ def upgrade(engine: Engine | str) -> None:
     eng = make_engine(engine) if isinstance(engine, str) else engine
     try:
         cfg = _alembic_config(eng)
-        with eng.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724917)")
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        with eng.connect() as conn:
+            if _at_head(conn, cfg):
+                return
+        with eng.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724917)")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
     finally:
         if own:
             eng.dispose()

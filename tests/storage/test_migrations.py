@@ -91,3 +91,31 @@ def test_upgrade_accepts_a_url_and_sqlite_pragmas_apply(tmp_path: Path) -> None:
 def test_in_memory_sqlite_is_refused() -> None:
     with pytest.raises(ValueError, match="in-memory"):
         make_engine("sqlite:///:memory:")
+
+
+def _upgrade_worker(url: str, barrier: object, out: object) -> None:
+    try:
+        barrier.wait(timeout=60)  # type: ignore[attr-defined]
+        upgrade(url)
+        out.put("ok")  # type: ignore[attr-defined]
+    except Exception as exc:
+        out.put(f"{type(exc).__name__}: {exc}")  # type: ignore[attr-defined]
+
+
+def test_two_processes_migrating_a_fresh_database_at_once(empty_url: str) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_upgrade_worker, args=(empty_url, barrier, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert results == ["ok", "ok"]
+    engine = make_engine(empty_url)
+    try:
+        assert set(inspect(engine).get_table_names()) >= EXPECTED
+    finally:
+        engine.dispose()
