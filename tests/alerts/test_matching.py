@@ -146,3 +146,70 @@ def test_subscribe_is_idempotent_for_the_operator(alert_env: Path, session_facto
         a = subscribe(session, "Same@Example.ORG", unit="区发改委")
         b = subscribe(session, "Same@example.org", unit="区发展改革委")  # alias, same key
     assert a.id == b.id and a.email == "Same@example.org"
+
+
+def test_unit_matches_goal_changes_of_its_tasks_but_not_wording(
+    alert_env: Path, session_factory: Any
+) -> None:
+    """区金融办 is responsible for a task whose target changes: alert. 区城管执法局's task only
+    gets reworded (info): no email."""
+    from parsers.schema import ParsedDocument, Target, Task, Unit
+    from storage.ingest import ingest
+
+    def doc(value: int, wording: str) -> ParsedDocument:
+        target = Target(
+            text=f"到2025年融资规模达到{value}亿元",
+            metric="融资规模",
+            value=value,
+            unit="亿元",
+            year=2025,
+            comparator=">=",
+        )
+        return ParsedDocument(
+            title="黄浦区可再生能源发展行动方案",
+            issuers=["黄浦区人民政府"],
+            kind="plan",
+            tasks=[
+                Task(
+                    id="t1",
+                    number="1.",
+                    title="拓宽融资渠道",
+                    text=f"拓宽融资渠道。到2025年融资规模达到{value}亿元。",
+                    units=[Unit(name="区金融办")],
+                    targets=[target],
+                ),
+                Task(
+                    id="t2",
+                    number="2.",
+                    title="规范执法",
+                    text=f"规范执法。{wording}",
+                    units=[Unit(name="区城管执法局")],
+                ),
+            ],
+        )
+
+    ingest(
+        session_factory,
+        b"one",
+        doc(1500, "加强巡查。"),
+        series_key="hp",
+        on_change_set=queue_for_change_set,
+    )
+    with write_session(session_factory) as session:
+        subscribe(session, "finance@example.org", unit="区金融办")
+        subscribe(session, "city@example.org", unit="区城管执法局")
+        subscribe(session, "region@example.org", issuer="黄浦区", kinds=["goals"])
+    result = ingest(
+        session_factory,
+        b"two",
+        doc(2000, "全面加强日常巡查工作。"),
+        series_key="hp",
+        on_change_set=queue_for_change_set,
+    )
+    kinds = {c["kind"] for c in result.changes}
+    assert "goal_changed" in kinds
+    assert _recipients(session_factory) == {"finance@example.org", "region@example.org"}
+    send_due(session_factory, transport=OutboxTransport(alert_env / "outbox"))
+    finance = next(m for m in read_outbox(alert_env) if str(m["To"]) == "finance@example.org")
+    assert "拓宽融资渠道" in body_text(finance) and "2000亿元" in body_text(finance)
+    assert str(finance["Subject"]) == "【政策变更】黄浦区可再生能源发展行动方案：1项目标调整"
