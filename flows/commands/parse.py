@@ -69,25 +69,16 @@ def print_summary(doc: ParsedDocument, name: str) -> None:
 
 
 def parse_files(paths: list[Path]) -> list[tuple[Path, ParsedDocument | RadarError]]:
-    """Parse each file in the sandbox pool (or in-process if the sandbox is unavailable)."""
-    results: list[tuple[Path, ParsedDocument | RadarError]] = []
-    try:
-        from parsers.sandbox import ParserPool
-    except ImportError:  # pragma: no cover - while the sandbox is being written
-        from parsers import parse_bytes
+    """Parse each file in the process-wide sandbox worker (started once, reused for every
+    file and by later calls such as ``radar diff``'s second document)."""
+    from parsers.sandbox import parse_untrusted
 
-        for path in paths:
-            try:
-                results.append((path, parse_bytes(_read(path), filename=path.name)))
-            except RadarError as exc:
-                results.append((path, exc))
-        return results
-    with ParserPool() as pool:
-        for path in paths:
-            try:
-                results.append((path, pool.parse(_read(path), path.name)))
-            except RadarError as exc:
-                results.append((path, exc))
+    results: list[tuple[Path, ParsedDocument | RadarError]] = []
+    for path in paths:
+        try:
+            results.append((path, parse_untrusted(_read(path), path.name)))
+        except RadarError as exc:
+            results.append((path, exc))
     return results
 
 
