@@ -17,6 +17,7 @@ from parsers.errors import EncryptedDocument, NeedsOCR, ParseError
 from parsers.readers.base import Extracted
 from parsers.readers.pdf_guard import check_flate_bombs
 from parsers.readers.pdf_layout import Line, build_paragraphs
+from parsers.readers.pdf_tables import candidate_pages, read_tables, splice
 from parsers.text import is_cjk_char
 
 #: pdfium's FPDF_GetLastError codes.
@@ -116,5 +117,8 @@ def read_pdf(data: bytes) -> Extracted:
         raise NeedsOCR("no text layer: needs OCR")
     if garbage / visible > 0.3:
         raise NeedsOCR("no text layer: needs OCR (the text layer is unreadable glyph codes)")
-    paragraphs = build_paragraphs(pages)
-    return Extracted(format="pdf", paragraphs=paragraphs, meta={"pages": n_pages})
+    table_pages = candidate_pages(pages)
+    if table_pages:
+        for index, tables in read_tables(data, table_pages).items():
+            pages[index] = splice(pages[index], tables)
+    return Extracted(format="pdf", paragraphs=build_paragraphs(pages))

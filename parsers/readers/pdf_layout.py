@@ -38,6 +38,7 @@ class Line:
     em: float = 0.0  # width of the first character: the font size for CJK text
     trailing_space: bool = False
     cjk_start: bool = False  # first character is CJK, so ``height`` is the CJK font's
+    table: bool = False  # a table row read by pdfplumber: a paragraph of its own
 
     @property
     def height(self) -> float:
@@ -208,7 +209,7 @@ class _Geometry:
     pitch: float
 
 
-def _geometry(pages: list[list[Line]]) -> _Geometry:
+def geometry(pages: list[list[Line]]) -> _Geometry:
     lines = [ln for page in pages for ln in page]
     ems = [ln.em for ln in lines if ln.em > 1.0]
     em = statistics.median(ems) if ems else 12.0
@@ -231,6 +232,8 @@ def _geometry(pages: list[list[Line]]) -> _Geometry:
 
 
 def _starts_paragraph(prev: Line, cur: Line, geo: _Geometry, prev_is_first: bool) -> bool:
+    if prev.table or cur.table:
+        return True
     em = geo.em
     if cur.page == prev.page:
         gap = prev.bottom - cur.bottom
@@ -259,7 +262,7 @@ def build_paragraphs(pages: list[list[Line]]) -> list[str]:
     """Join lines into cleaned logical paragraphs in reading order."""
     pages = [_merge_same_baseline(p) for p in pages]
     pages = remove_furniture(pages)
-    geo = _geometry(pages)
+    geo = geometry(pages)
     paragraphs: list[str] = []
     current = ""
     prev: Line | None = None

@@ -168,3 +168,68 @@ def test_real_pdf_joins_across_pages_and_fixes_spacing() -> None:
     assert "2022年1月24日" in text
     assert "第343号" in text
     assert not any(p.startswith(("—", "- ")) for p in paragraphs)
+
+
+def ruled_table_pdf() -> bytes:
+    """One page: a sentence, a 3x4 ruled table (Helvetica), a closing sentence."""
+    from tests.parsers.test_bad_input import build_pdf
+
+    ops = []
+
+    def text(x: float, y: float, s: str) -> None:
+        ops.append(f"BT /F1 12 Tf {x} {y} Td ({s}) Tj ET")
+
+    text(72, 720, "The tasks below are assigned to the units named in the table.")
+    xs = [72, 160, 380, 540]
+    ys = [660, 636, 612, 588, 564]
+    ops += [f"{xs[0]} {y} m {xs[-1]} {y} l S" for y in ys]
+    ops += [f"{x} {ys[0]} m {x} {ys[-1]} l S" for x in xs]
+    rows = [
+        ["No.", "Task", "Owner"],
+        ["1", "Build the computing platform", "City Data Bureau"],
+        ["2", "Train 2000 engineers", "Human Resources"],
+        ["3", "Open 10 scenes", "Commerce Bureau"],
+    ]
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            text(xs[c] + 4, ys[r] - 17, cell)
+    text(72, 520, "Closing paragraph after the table.")
+    content = "\n".join(ops).encode()
+    return build_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
+def test_ruled_table_rows_become_tab_separated_paragraphs() -> None:
+    assert read_pdf(ruled_table_pdf()).paragraphs == [
+        "The tasks below are assigned to the units named in the table.",
+        "No.\tTask\tOwner",
+        "1\tBuild the computing platform\tCity Data Bureau",
+        "2\tTrain 2000 engineers\tHuman Resources",
+        "3\tOpen 10 scenes\tCommerce Bureau",
+        "Closing paragraph after the table.",
+    ]
+
+
+def test_seed_pages_do_not_go_through_pdfplumber() -> None:
+    """pdfplumber is ~30x slower: no page of the (table-less) seeds may trigger it."""
+    import pypdfium2 as pdfium
+
+    from parsers.readers.pdf import _page_lines
+    from parsers.readers.pdf_tables import candidate_pages
+
+    for path in sorted(SEEDS.glob("*.pdf")):
+        doc = pdfium.PdfDocument(path.read_bytes())
+        pages = []
+        for i in range(len(doc)):
+            page = doc[i]
+            pages.append(_page_lines(page.get_textpage(), i))
+        assert candidate_pages(pages) == [], path.name
+        doc.close()
