@@ -153,3 +153,26 @@ def test_backoff_grows_exponentially_with_jitter() -> None:
     assert [d.total_seconds() for d in low] == [30, 60, 120, 240, 480]
     assert all(h > lo for h, lo in zip(high, low, strict=True))
     assert backoff(50, rng=lambda: 0.0) == timedelta(hours=3)  # capped (6 h) times 0.5
+
+
+def test_concurrent_senders_never_send_the_same_row(
+    smtp: SmtpServer, alert_env: Path, session_factory: Any
+) -> None:
+    import threading
+
+    seed_revision(session_factory, E2E_SUBSCRIBERS)
+    reports: list[Any] = []
+
+    def worker() -> None:
+        for _ in range(EXPECTED_EMAILS):
+            reports.append(
+                send_due(session_factory, transport=SmtpTransport.from_url(smtp.url), limit=1)
+            )
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.sent for r in reports) == EXPECTED_EMAILS
+    _assert_all_delivered_once(smtp, session_factory)
