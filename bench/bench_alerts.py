@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_alerts.py            # full run (10,000 subscribers)
     .venv/bin/python bench/bench_alerts.py --smoke    # tiny and quick
-    RADAR_DATABASE_URL=postgresql+psycopg://… to run against PostgreSQL
+    BENCH_DATABASE_URL=postgresql+psycopg://… to run against an empty PostgreSQL database
 
 1. Seed 002 and its revision are ingested into a fresh database (real parser and diff),
    10,000 subscriptions with a realistic mix of filters are inserted, then
@@ -165,7 +165,10 @@ def main() -> None:
 
     home = tempfile.mkdtemp(prefix="radar-bench-alerts-")
     os.environ["RADAR_HOME"] = home
-    os.environ.setdefault("RADAR_DATABASE_URL", f"sqlite:///{home}/radar.db")
+    # Never the configured RADAR_DATABASE_URL: the benchmark inserts 10,000 subscriptions.
+    os.environ["RADAR_DATABASE_URL"] = (
+        os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{home}/radar.db"
+    )
     os.environ.pop("RADAR_SMTP_URL", None)
 
     factory, queued, elapsed, _cs = bench_queue(n_subs)
