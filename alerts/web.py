@@ -3,7 +3,8 @@ and the change-set page that emails link to.
 
 Rules that keep it safe without cookies or sessions:
 
-* every state change is a POST; a GET never unsubscribes (mail scanners follow links);
+* every state change is a POST; a GET never unsubscribes nor confirms (mail scanners and
+  link previews fetch URLs), it shows a button that POSTs;
 * ``POST /unsubscribe?token=…`` is the RFC 8058 one-click endpoint: no confirmation page,
   no cookie, any body (providers send ``List-Unsubscribe=One-Click``);
 * tokens are signed per purpose (:mod:`alerts.tokens`) and checked against the database,
@@ -104,9 +105,33 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
         )
 
     @app.get("/confirm", response_class=HTMLResponse)
+    def confirm_page(token: Annotated[str, Query()] = "") -> HTMLResponse:
+        """Shows a button only: mail scanners prefetch links, and a GET that confirmed would
+        let them complete somebody else's sign-up, defeating double opt-in."""
+        settings = load_settings()
+        try:
+            with factory()() as session:
+                sub = _sub_from("confirm", token, session)
+                email, filters, status = sub.email, describe(sub), sub.status
+        except InvalidToken as exc:
+            return _page("链接无效", status=400, message=f"确认链接无效或已失效（{exc}）。")
+        if status == "active":
+            return _page("已确认", message="该订阅此前已确认。")
+        if status != "pending":
+            return _page("链接无效", status=400, message="确认链接已失效（订阅已取消）。")
+        action = f"{settings.base_url}/confirm?token={token}"
+        return _page(
+            "确认订阅",
+            page="button",
+            email=email,
+            filters=filters,
+            action=action,
+            button="确认订阅",
+        )
+
+    @app.post("/confirm", response_class=HTMLResponse)
     def do_confirm(token: Annotated[str, Query()] = "") -> HTMLResponse:
-        # Confirming is idempotent and only ever activates a *pending* row, so it may be a
-        # GET (the link in the email); it can never unsubscribe or resurrect anything.
+        """Activates a *pending* subscription only: never revives a cancelled one."""
         settings = load_settings()
         try:
             claims = read_token(settings.secret, "confirm", token)
@@ -139,7 +164,9 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
         if status == "unsubscribed":
             return _page("已退订", message="该订阅已退订。")
         action = f"{settings.base_url}/unsubscribe?token={token}"
-        return _page("退订", page="unsubscribe", email=email, filters=filters, action=action)
+        return _page(
+            "退订", page="button", email=email, filters=filters, action=action, button="确认退订"
+        )
 
     @app.post("/unsubscribe", response_class=HTMLResponse)
     def one_click_unsubscribe(token: Annotated[str, Query()] = "") -> HTMLResponse:

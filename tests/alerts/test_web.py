@@ -55,11 +55,15 @@ def test_double_opt_in(http_server: HttpServer, alert_env: Path, session_factory
     assert list(kinds) == ["confirm"]
 
     link = _confirm_link(alert_env, session_factory, http_server, "analyst@example.org")
-    first = httpx.get(link, timeout=10)
+    page = httpx.get(link, timeout=10)  # a scanner prefetching the link confirms nothing
+    assert page.status_code == 200 and "确认订阅" in page.text and 'method="post"' in page.text
+    assert _subs(session_factory)[0].status == "pending"
+    first = httpx.post(link, timeout=10)
     assert first.status_code == 200 and "订阅已确认" in first.text
     assert _subs(session_factory)[0].status == "active"
-    again = httpx.get(link, timeout=10)  # reusing it on an active subscription is harmless
+    again = httpx.post(link, timeout=10)  # reusing it on an active subscription is harmless
     assert again.status_code == 200 and "此前已确认" in again.text
+    assert "此前已确认" in httpx.get(link, timeout=10).text
 
 
 def test_confirm_link_cannot_revive_an_unsubscribed_or_replaced_subscription(
@@ -70,15 +74,16 @@ def test_confirm_link_cannot_revive_an_unsubscribed_or_replaced_subscription(
     _sign_up(http_server, "a@example.org", keyword="算力")  # replaces the pending one
     subs = _subs(session_factory)
     assert [s.status for s in subs] == ["unsubscribed", "pending"]
-    resp = httpx.get(old_link, timeout=10)
+    assert httpx.get(old_link, timeout=10).status_code == 400
+    resp = httpx.post(old_link, timeout=10)
     assert resp.status_code == 400
     assert [s.status for s in _subs(session_factory)] == ["unsubscribed", "pending"]
 
     new_link = _confirm_link(alert_env, session_factory, http_server, "a@example.org")
-    assert httpx.get(new_link, timeout=10).status_code == 200
+    assert httpx.post(new_link, timeout=10).status_code == 200
     unsub = make_token("test-secret", "unsubscribe", subs[1].id, "a@example.org")
     httpx.post(f"{http_server.base}/unsubscribe", params={"token": unsub}, timeout=10)
-    assert httpx.get(new_link, timeout=10).status_code == 400
+    assert httpx.post(new_link, timeout=10).status_code == 400
     assert _subs(session_factory)[1].status == "unsubscribed"
 
 
@@ -95,12 +100,11 @@ def test_forged_and_wrong_purpose_tokens_are_refused(
     for token in (forged, tampered, manage, other, "", "not-a-token"):
         resp = httpx.post(f"{http_server.base}/unsubscribe", params={"token": token}, timeout=10)
         assert resp.status_code == 400, token
-        assert (
-            httpx.get(
-                f"{http_server.base}/confirm", params={"token": token}, timeout=10
-            ).status_code
-            == 400
-        )
+        for method in ("GET", "POST"):
+            confirm = httpx.request(
+                method, f"{http_server.base}/confirm", params={"token": token}, timeout=10
+            )
+            assert confirm.status_code == 400, (method, token)
     assert _subs(session_factory)[0].status == "active"
 
 
