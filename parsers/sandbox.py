@@ -139,7 +139,7 @@ class ParserPool:
         self.limits = limits
         if start_method not in mp.get_all_start_methods():
             start_method = "spawn"
-        self._ctx = mp.get_context(start_method)
+        self._ctx: Any = mp.get_context(start_method)
         if start_method == "forkserver":
             # Imports happen once in the fork server; each worker forks from it warm.
             self._ctx.set_forkserver_preload(["parsers.pipeline"])

@@ -24,6 +24,7 @@ from parsers.readers.base import Extracted
 from parsers.readers.html_meta import (
     LABEL_START,
     META_NAMES,
+    VOCAB,
     info_pairs,
     set_meta,
 )
@@ -78,39 +79,36 @@ _BLOCK = frozenset(
 )
 _STRUCTURE_INSIDE_CELL = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4", "br")
 
-#: CMS containers that hold the article text, most specific first: ("tag", "#id" or
-#: ".class"). Matched in one pass over the tree (soupsieve is 100x slower on huge pages).
-BODY_SELECTORS: tuple[tuple[str | None, str], ...] = (
-    ("div", ".trs_editor"),
-    ("div", ".trs_editor_view"),
-    ("div", ".trs_ueditor"),
-    (None, "#ucap-content"),
-    (None, "#zoom"),
-    (None, ".pages_content"),
-    (None, "#fontzoom"),
-    (None, ".article-content"),
-    (None, ".article_content"),
-    (None, ".artcontent"),
-    (None, ".wzcon"),
-    (None, ".view"),
-    (None, ".article"),
-    ("article", ""),
-    (None, "#content"),
-    (None, ".content"),
-)
 
-#: Page furniture that sits inside article containers on many CMSes.
+def _parse_selector(sel: str) -> tuple[str | None, str]:
+    """ "div.trs_editor" -> ("div", ".trs_editor"); "#zoom" -> (None, "#zoom"); "article"."""
+    sel = sel.lower()
+    for mark in (".", "#"):
+        if mark in sel:
+            tag, _, rest = sel.partition(mark)
+            return (tag or None), mark + rest
+    return sel, ""
+
+
+#: CMS containers that hold the article text, most specific first (see html_page.toml).
+#: Matched in one pass over the tree: soupsieve's select() is 100x slower on huge pages.
+BODY_SELECTORS: tuple[tuple[str | None, str], ...] = tuple(
+    _parse_selector(s) for s in VOCAB["body"]["selectors"]
+)
+#: A furniture word followed by a bracket/colon ("【打印本页】", "上一篇：…"), or making up
+#: most of a short line; "关闭落后产能…" in the body is not furniture.
 _FURNITURE = re.compile(
-    r"^[【\[]?\s*(?:打印本页|打印|关闭窗口|关闭|返回顶部|收藏|分享到|分享|字体|字号|"
-    r"上一篇|下一篇|扫一扫|相关链接|相关文章|相关阅读|相关新闻|相关文件|延伸阅读)"
+    r"^[【\[]?\s*(?:" + "|".join(map(re.escape, VOCAB["body"]["furniture"])) + r")"
+    r"(?:\s*[】\]:：|]|.{0,6}$)"
 )
-_RELATED = re.compile(r"^\s*[【\[]?\s*(?:相关链接|相关文章|相关阅读|相关新闻|相关文件|延伸阅读)")
-
+_RELATED = re.compile(
+    r"^\s*[【\[]?\s*(?:" + "|".join(map(re.escape, VOCAB["body"]["related"])) + ")"
+)
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _SEGMENT_BREAK = re.compile(
     r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t\r]*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])"
 )
-_ATTACHMENT_EXT = ("pdf", "doc", "docx", "wps", "ofd", "xls", "xlsx", "zip", "rar", "et")
+_ATTACHMENT_EXT = frozenset(VOCAB["attachments"]["extensions"])
 _SKIP_STRINGS = (Comment, Doctype, Declaration, ProcessingInstruction)
 
 

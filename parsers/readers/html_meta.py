@@ -7,56 +7,29 @@ means which field) that a reviewer should be able to read and extend in one plac
 from __future__ import annotations
 
 import re
+import tomllib
+from importlib import resources
 from typing import Any
 
 from parsers.text import normalize_space
 
+
+def _load_vocab() -> dict[str, Any]:
+    text = resources.files("parsers").joinpath("data", "html_page.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+#: parsers/data/html_page.toml: meta names, info labels, body selectors, furniture.
+VOCAB: dict[str, Any] = _load_vocab()
 #: <meta name=...> (lower-cased) -> Extracted.meta key. TRS/Hanweb CMSes all use these.
-META_NAMES: dict[str, str] = {
-    "articletitle": "title",
-    "pubdate": "published",
-    "firstpublishedtime": "published",
-    "contentsource": "issuers",
-}
+META_NAMES: dict[str, str] = VOCAB["meta_names"]
+#: Info-table labels -> Extracted.meta key ("" = recognised, not stored).
+INFO_LABELS: dict[str, str] = VOCAB["info_labels"]
 
-#: Info-table labels -> Extracted.meta key. Order matters for matching: longer labels
-#: first so 发布日期 is not read as 日期 and 文件编号 not as 编号.
-INFO_LABELS: dict[str, str] = {
-    "索引号": "index_no",
-    "索 引 号": "index_no",
-    "发文字号": "doc_number",
-    "文件编号": "doc_number",
-    "发文文号": "doc_number",
-    "文号": "doc_number",
-    "成文日期": "date",
-    "发文日期": "date",
-    "印发日期": "date",
-    "发布日期": "published",
-    "公开日期": "published",
-    "发布时间": "published",
-    "发布机构": "issuers",
-    "发文机关": "issuers",
-    "发文单位": "issuers",
-    "发布单位": "issuers",
-    "标题": "title",
-    "名称": "title",
-    "文件名称": "title",
-    # Recognised so the box is found and kept out of the text, but not stored.
-    "主题分类": "",
-    "主题词": "",
-    "关键词": "",
-    "有效性": "",
-    "体裁分类": "",
-    "组配分类": "",
-    "信息来源": "",
-    "生成日期": "",
-    "公开方式": "",
-    "公开范围": "",
-    "时效": "",
-}
-
+# Longer labels first so 发布日期 is not read as 日期 and 文件编号 not as 编号; a space
+# may appear between any two characters of a label (索 引 号).
 _LABEL_ALT = "|".join(
-    re.escape(k).replace(r"\ ", r"\s*") for k in sorted(INFO_LABELS, key=len, reverse=True)
+    r"\s*".join(map(re.escape, k)) for k in sorted(INFO_LABELS, key=len, reverse=True)
 )
 #: A label at the start of a text node, with or without its value after a colon.
 LABEL_START = re.compile(rf"^\s*(?:【\s*)?({_LABEL_ALT})\s*(?:】\s*)?[:：]?")
@@ -85,7 +58,7 @@ def split_issuers(s: str) -> list[str]:
 
 
 def _label_key(label: str) -> str:
-    return INFO_LABELS.get(re.sub(r"\s+", "", label), INFO_LABELS.get(label, ""))
+    return INFO_LABELS.get(re.sub(r"\s+", "", label), "")
 
 
 def set_meta(meta: dict[str, Any], key: str, value: str, *, override: bool = False) -> None:

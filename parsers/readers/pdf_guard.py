@@ -26,7 +26,7 @@ BUDGET = 512 * MiB
 
 def _stream_bodies(data: bytes) -> list[tuple[int, int]]:
     """(start, end) of every ``stream … endstream`` body (bytes.find: regex is 50x slower)."""
-    out = []
+    out: list[tuple[int, int]] = []
     pos = 0
     while True:
         i = data.find(b"stream", pos)

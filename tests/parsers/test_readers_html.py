@@ -89,6 +89,7 @@ def test_block_elements_and_br_break_paragraphs() -> None:
         "<ul><li>第四项</li><li>第五项</li></ul>"
         "<table><tr><th>单位</th><th>任务</th></tr><tr><td>区大数据局</td><td>建设平台</td></tr></table>"
         "<p>元宇宙\n   产业</p>"
+        "<p>关闭落后产能，分享发展经验。</p><p>【打印本页】</p><p>上一篇：关于某事的通知</p>"
         "</div></body></html>"
     ).encode()
     assert read_html(html).paragraphs == [
@@ -101,6 +102,7 @@ def test_block_elements_and_br_break_paragraphs() -> None:
         "单位\t任务",
         "区大数据局\t建设平台",
         "元宇宙产业",
+        "关闭落后产能，分享发展经验。",
     ]
 
 
