@@ -299,8 +299,10 @@ class Numbering:
         counters[ilvl] = counters[ilvl] + 1 if ilvl in counters else start_of(ilvl)
         for deeper in [k for k in counters if k > ilvl]:
             lv = nd.levels.get(deeper)
-            # lvlRestart="0" means the deeper level never restarts.
-            if lv is None or lv.restart != 0:
+            # Default: a level restarts whenever a shallower one advances. lvlRestart="N"
+            # (1-based) restarts it only when level N or a shallower one advances; "0" never.
+            restart = None if lv is None else lv.restart
+            if restart is None or ilvl < restart:
                 del counters[deeper]
         if level.fmt == "bullet" or not level.text:
             return ""

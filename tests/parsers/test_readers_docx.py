@@ -139,6 +139,36 @@ def test_numbering_from_paragraph_style_and_start_override() -> None:
     assert got == ["第1条总则", "第2条适用范围", "①要点", "第5条续编", "第6条再续", "不编号"]
 
 
+def test_lvl_restart() -> None:
+    """Level 3 with lvlRestart=1 keeps counting across level-2 items, restarts at level 1."""
+    levels = (
+        lvl(0, "chineseCounting", "%1、", suff="nothing")
+        + lvl(1, "chineseCounting", "（%2）", suff="nothing")
+        + lvl(2, "decimal", "%3.", extra='<w:lvlRestart w:val="1"/>')
+    )
+    body = "".join(
+        [
+            p("重点任务", (1, 0)),
+            p("做强赛道", (1, 1)),
+            p("算力", (1, 2)),
+            p("攻关技术", (1, 1)),
+            p("交互", (1, 2)),
+            p("保障措施", (1, 0)),
+            p("组织", (1, 2)),
+        ]
+    )
+    got = read_docx(make_docx(body, numbering(levels))).paragraphs
+    assert got == [
+        "一、重点任务",
+        "（一）做强赛道",
+        "1. 算力",
+        "（二）攻关技术",
+        "2. 交互",
+        "二、保障措施",
+        "1. 组织",
+    ]
+
+
 def test_bullets_and_letters() -> None:
     bullets = numbering(lvl(0, "bullet", "\uf0b7"), {1: ""}, aid=0)
     letters = numbering(lvl(0, "upperLetter", "%1)", start=1), {2: ""}, aid=1)
