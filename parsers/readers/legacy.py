@@ -63,7 +63,7 @@ def convert_to_docx(data: bytes, soffice: str, timeout_s: float = CONVERT_TIMEOU
 
 
 def read_legacy(data: bytes) -> Extracted:
-    if ENCRYPTED_PACKAGE in data[: 1024 * 1024]:
+    if ENCRYPTED_PACKAGE in data:  # the OLE directory entry of an encrypted OOXML package
         raise EncryptedDocument("encrypted Office document (password-protected DOCX)")
     soffice = soffice_path()
     if soffice is None:
