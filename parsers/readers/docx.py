@@ -229,7 +229,8 @@ class _Body:
                 if choice is not None:
                     self.block(choice)
 
-    def cell_text(self, tc: etree._Element) -> str:
+    def cell_lines(self, tc: etree._Element) -> list[str]:
+        """The paragraphs of a table cell (a nested table's rows flattened to lines)."""
         parts: list[str] = []
         for child in tc:
             if child.tag == w("p"):
@@ -238,8 +239,11 @@ class _Body:
                 for row in child.iter(w("tr")):
                     parts.append(" ".join(self.cell_text(c) for c in row.iter(w("tc"))))
             elif child.tag in (w("sdt"), w("sdtContent"), w("customXml")):
-                parts.append(self.cell_text(child))
-        return " ".join(normalize_space(x) for x in parts if x.strip())
+                parts.extend(self.cell_lines(child))
+        return [x for x in (normalize_space(x) for x in parts) if x]
+
+    def cell_text(self, tc: etree._Element) -> str:
+        return " ".join(self.cell_lines(tc))
 
     def table(self, tbl: etree._Element) -> None:
         for tr in tbl.iter(w("tr")):
@@ -248,7 +252,7 @@ class _Body:
                 parent = tr.getparent()
                 if parent is None or parent.tag != w("sdtContent"):
                     continue
-            cells: list[str] = []
+            cells: list[list[str]] = []
             for tc in tr:
                 if tc.tag == w("sdt"):
                     tcs = list(tc.iter(w("tc")))
@@ -260,8 +264,14 @@ class _Body:
                     vmerge = cell.find(f"{w('tcPr')}/{w('vMerge')}")
                     if vmerge is not None and vmerge.get(w("val"), "continue") == "continue":
                         continue  # the merged cell's text is in the row that starts it
-                    cells.append(self.cell_text(cell))
-            row = "\t".join(c for c in cells if c)
+                    cells.append(self.cell_lines(cell))
+            filled = [c for c in cells if c]
+            if len(filled) == 1 and len(filled[0]) > 1:
+                # A one-cell layout table (a framed body, a form box): its paragraphs are
+                # the document's paragraphs, not one table row.
+                self.paragraphs.extend(filled[0])
+                continue
+            row = "\t".join(" ".join(c) for c in filled)
             if row:
                 self.paragraphs.append(row)
 

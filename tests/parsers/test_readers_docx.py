@@ -231,6 +231,23 @@ def test_tables_in_document_order_and_merged_cells() -> None:
     ]
 
 
+def test_one_cell_layout_table_keeps_its_paragraphs() -> None:
+    framed = "<w:tbl><w:tr><w:tc>" + p("第一段。") + p("第二段。") + "</w:tc></w:tr></w:tbl>"
+    data = (
+        "<w:tbl><w:tr><w:tc>"
+        + p("单位")
+        + p("名称")
+        + "</w:tc><w:tc>"
+        + p("市经信局")
+        + "</w:tc></w:tr></w:tbl>"
+    )
+    assert read_docx(make_docx(framed + data)).paragraphs == [
+        "第一段。",
+        "第二段。",
+        "单位 名称\t市经信局",
+    ]
+
+
 def test_tracked_changes_breaks_hidden_text_and_fields() -> None:
     body = (
         "<w:p><w:r><w:t>到2025年达到</w:t></w:r>"
