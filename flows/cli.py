@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:
-        app(args=args, standalone_mode=False)
+        # With standalone_mode=False click returns the code of typer.Exit instead of raising.
+        code = app(args=args, standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
     except SystemExit:
         raise
     except KeyboardInterrupt:

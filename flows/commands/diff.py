@@ -32,7 +32,7 @@ def _parse_file(path: Path) -> ParsedDocument:
 
     ((_, result),) = parse_files([path])
     if isinstance(result, RadarError):
-        raise DiffInputError(f"{path}: {result}")
+        raise DiffInputError(str(result))
     return result
 
 

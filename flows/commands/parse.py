@@ -76,7 +76,7 @@ def parse_files(paths: list[Path]) -> list[tuple[Path, ParsedDocument | RadarErr
     results: list[tuple[Path, ParsedDocument | RadarError]] = []
     for path in paths:
         try:
-            results.append((path, parse_untrusted(_read(path), path.name)))
+            results.append((path, parse_untrusted(_read(path), str(path))))
         except RadarError as exc:
             results.append((path, exc))
     return results
@@ -90,11 +90,11 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise InputError("no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InputError("is a directory") from None
+        raise InputError(f"{path}: is a directory") from None
     except PermissionError:
-        raise InputError("permission denied") from None
+        raise InputError(f"{path}: permission denied") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
         for path, result in results:
             if isinstance(result, RadarError):
                 failed += 1
-                sys.stderr.write(f"radar: {path}: {result}\n")
+                sys.stderr.write(f"radar: {result}\n")
                 continue
             if as_json:
                 obj = result.to_json_dict()
