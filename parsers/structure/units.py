@@ -39,7 +39,9 @@ def _roles() -> dict[str, str]:
 def split_names(text: str) -> list[str]:
     """Split on 、，,；; at bracket depth 0 only (各区（市、县） stays one name)."""
     seps = vocab().unit_separators
-    names, depth, current = [], 0, []
+    names: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in _OPEN:
             depth += 1
