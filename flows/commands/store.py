@@ -41,7 +41,10 @@ def _print_ingest(result: Any) -> None:
         f"[bold]{result.series_title or '(no title)'}[/bold]  series [cyan]{result.series_key}[/cyan]"
         f"  version [cyan]{result.version_seq}[/cyan]"
     )
-    console.print(f"  {_STATUS_TEXT.get(result.status, result.status)} — {result.match_reason}")
+    status = _STATUS_TEXT.get(result.status, result.status)
+    generic = {"new series", "same bytes", "same content"}
+    reason = "" if result.match_reason in generic else f" — {result.match_reason}"
+    console.print(f"  {status}{reason}")
     if result.related_to is not None:
         console.print(f"  related to stored version id {result.related_to}")
     if result.status == "new_series":
