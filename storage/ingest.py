@@ -14,6 +14,10 @@ Races between workers are settled by unique constraints (``series.key``, ``(seri
 seq)``, ``(series_id, content_hash)``): the loser gets an ``IntegrityError``, and the whole
 transaction is retried once, re-resolving identity against what the winner committed. On
 SQLite the write transaction starts with ``BEGIN IMMEDIATE`` so workers simply queue.
+
+When the previous version was parsed by another ``PARSER_VERSION``, its raw bytes are parsed
+again (outside the transaction) before diffing, so parser improvements never show up as
+changes to the document.
 """
 
 from __future__ import annotations
@@ -262,6 +266,43 @@ def _existing(session: Session, version: Version, status: str, match_reason: str
     )
 
 
+class _NeedsBaseline(Exception):
+    """The previous version was parsed by another parser version: re-parse it (outside the
+    transaction, parsing can take seconds) and start over."""
+
+    def __init__(self, version_id: int, raw_hash: str, filename: str | None) -> None:
+        super().__init__(version_id)
+        self.version_id, self.raw_hash, self.filename = version_id, raw_hash, filename
+
+
+def _old_side(
+    previous: Version, parsed: ParsedDocument, baselines: dict[int, ParsedDocument | None]
+) -> ParsedDocument:
+    """The earlier version as the *current* parser reads it.
+
+    Diffing a stored parse from an older parser against a fresh parse would report the
+    parser's improvements as changes to the document (false alerts), so when the parser
+    versions differ the stored raw bytes are parsed again. If that fails (raw file gone,
+    parse error) the stored parse is used.
+    """
+    if previous.parser_version != parsed.parser_version:
+        if previous.id not in baselines:
+            raise _NeedsBaseline(previous.id, previous.raw_hash, previous.filename)
+        fresh = baselines[previous.id]
+        if fresh is not None:
+            return fresh
+    return ParsedDocument.from_json_dict(previous.parsed)
+
+
+def _reparse(need: _NeedsBaseline) -> ParsedDocument | None:
+    from storage.rawstore import get_raw
+
+    try:
+        return parse_file_bytes(get_raw(need.raw_hash), need.filename or "document")
+    except Exception:  # any failure: fall back to the stored parse (see _old_side)
+        return None
+
+
 def _ingest_once(
     session: Session,
     parsed: ParsedDocument,
@@ -271,6 +312,7 @@ def _ingest_once(
     series_key: str | None,
     diff: DiffFn,
     on_change_set: ChangeSetHook | None,
+    baselines: dict[int, ParsedDocument | None],
 ) -> IngestResult:
     # 1. The same bytes again (in the requested series, when one is named).
     stmt = select(Version).where(Version.raw_hash == raw_hash)
@@ -363,7 +405,7 @@ def _ingest_once(
     session.add(change_set)
     session.flush()
     if previous is not None:
-        old = ParsedDocument.from_json_dict(previous.parsed)
+        old = _old_side(previous, parsed, baselines)
         changes = list(diff(old, parsed))
         change_set.alert_count = sum(1 for c in changes if c.get("severity") == "alert")
         change_set.info_count = len(changes) - change_set.alert_count
@@ -411,16 +453,30 @@ def ingest(
         "published": published,
     }
     diff_fn = diff or default_diff
-    for attempt in (1, 2):
+    baselines: dict[int, ParsedDocument | None] = {}
+    conflicts = 0
+    while True:
         try:
             with write_session(session_factory) as session:
                 return _ingest_once(
-                    session, parsed, raw_hash, chash, meta, series_key, diff_fn, on_change_set
+                    session,
+                    parsed,
+                    raw_hash,
+                    chash,
+                    meta,
+                    series_key,
+                    diff_fn,
+                    on_change_set,
+                    baselines,
                 )
         except IntegrityError:
-            if attempt == 2:
+            conflicts += 1
+            if conflicts > 1:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+        except _NeedsBaseline as need:
+            if need.version_id in baselines:  # pragma: no cover - defensive
+                raise
+            baselines[need.version_id] = _reparse(need)
 
 
 def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:

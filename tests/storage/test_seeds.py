@@ -85,3 +85,28 @@ def test_seed_002_revision_stores_the_expected_alerts(session_factory: Any) -> N
         assert kinds == ["做强算力赛道"]
         now = {t.task_title for t in tasks_for_unit(s, "市数据局")}
         assert "做强算力赛道" in now
+
+
+def test_a_parse_by_an_older_parser_is_redone_before_diffing(session_factory: Any) -> None:
+    """v1 stored by an "old parser" that missed a task: diffing v2 against that stored parse
+    would report the parser fix as a task_added alert; ingest re-parses v1's raw bytes."""
+    name = f"{S002}.txt"
+    current = _parse(name)
+    expected = json.loads((SEEDS / f"{S002}_v2.expected.json").read_text(encoding="utf-8"))
+    involved = {a["task"] for a in expected["alert"]}
+    missed = next(i for i, t in enumerate(current.tasks) if t.title not in involved)
+    kept = current.tasks[:missed] + current.tasks[missed + 1 :]
+    old = current.model_copy(update={"parser_version": "0", "tasks": kept})
+    ingest(session_factory, (SEEDS / name).read_bytes(), old, filename=name)
+    seen: list[str] = []
+
+    def diff(a: Any, b: Any) -> list[dict[str, Any]]:
+        from storage.ingest import default_diff
+
+        seen.append(a.parser_version)
+        return default_diff(a, b)
+
+    second = _ingest(session_factory, f"{S002}_v2.txt", diff=diff)
+    assert seen == [current.parser_version]
+    got = sorted((c["kind"], c["task"] or "") for c in second.changes if c["severity"] == "alert")
+    assert got == sorted((a["kind"], a["task"] or "") for a in expected["alert"])
