@@ -68,5 +68,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         base_url=(merged.get("RADAR_BASE_URL") or "http://127.0.0.1:8765").rstrip("/"),
         secret=merged.get("RADAR_SECRET") or "dev-secret-change-me",
         admin_email=merged.get("RADAR_ADMIN_EMAIL") or None,
-        allow_private_networks=merged.get("RADAR_ALLOW_PRIVATE_NETWORKS", "") in {"1", "true", "yes"},
+        allow_private_networks=merged.get("RADAR_ALLOW_PRIVATE_NETWORKS", "")
+        in {"1", "true", "yes"},
     )
