@@ -72,6 +72,27 @@ def _print_ingest(result: Any) -> None:
     console.print(table)
 
 
+def _print_series_list(factory: Any, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from storage.repo import list_series
+
+    with factory() as session:
+        rows = list_series(session)
+    if as_json:
+        _print_json([asdict(r) for r in rows])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} series")
+    for col in ("key", "title", "kind", "issuer", "versions"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r.key, r.title or "", r.kind or "", r.issuer or "", str(r.version_count))
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
@@ -97,7 +118,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("history")
     def history_cmd(
-        series: str = typer.Argument(..., help="Series key (or title)."),
+        series: str | None = typer.Argument(
+            None, help="Series key (or title); omit it to list every series."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the versions as JSON."),
     ) -> None:
         """List the stored versions of a series with their task/target and change counts."""
@@ -105,6 +128,9 @@ def register(app: typer.Typer) -> None:
         from storage.repo import series_history
 
         _, factory = open_db()
+        if series is None:
+            _print_series_list(factory, as_json)
+            return
         with factory() as session:
             versions = series_history(session, series)
         if as_json:

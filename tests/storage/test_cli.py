@@ -59,6 +59,17 @@ def test_history_lists_versions(radar_home: Path, capsys: pytest.CaptureFixture[
     assert code == 0 and "成办发〔2024〕9号" in out and "1 alert" in out
 
 
+def test_history_without_a_series_lists_them(
+    radar_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = _two_versions()
+    code, out, _ = run(["history", "--json"], capsys)
+    assert code == 0
+    assert [(r["key"], r["version_count"]) for r in json.loads(out)] == [(key, 2)]
+    code, out, _ = run(["history"], capsys)
+    assert code == 0 and key in out and "1 series" in out
+
+
 def test_show_prints_a_version(radar_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = _two_versions()
     code, out, _ = run(["show", key, "--version", "1", "--json"], capsys)
