@@ -30,6 +30,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 
 FORMAT_FILES = {
     "txt": "{stem}.txt",
+    "txt_gb18030": "{stem}_gb18030.txt",
     "docx": "{stem}.docx",
     "docx_autonum": "{stem}_autonum.docx",
     "pdf": "{stem}.pdf",
@@ -41,39 +42,79 @@ FORMAT_FILES = {
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and p.name.startswith("c"))
 REVISIONS = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and p.name.startswith("rev_"))
 
-_R_GW = "unit 吉瓦时 cut to 吉瓦: task 提升动力电池配套能力 gives (20, None, 吉瓦, 2025, >=), expected (20, None, 吉瓦时, 2025, >=) from '2025年底前动力电池产能达到20吉瓦时'"
-_R_C02 = "units written as （A牵头，B、C配合） are not read: on the （一） heading they are neither inherited (tasks 实施中小企业数字化改造/建设智能工厂和数字化车间 get [], expected 市经济和信息化局 lead + 市科技局, 市财政局 support) nor stripped from the path ('（一）推进企业“智改数转”（市经济和信息化局牵头' instead of '（一）推进企业“智改数转”'); at the end of items they give [] (推广工业互联网平台应用, 培育数字化转型服务商, 加强数字化人才培养); （市财政局、市经济和信息化局、人行绵阳市分行按职责分工负责） gives [] instead of three responsible units; path of the heading with （责任单位：…） is '（二）夯实数字基础设施（责任单位' instead of '（二）夯实数字基础设施' (its units are inherited correctly)"
-_R_C08 = "news title is the breadcrumb: got '首页>新闻中心>区县动态', expected '九龙坡区加快打造西部氢能产业高地' (the line after '首页 > 新闻中心 > 区县动态')"
-_R_C05 = "the last next-step item 4、加强公交运营资金保障 takes in the closing paragraph and contact line after it: its text ends '…财政补贴机制。\\n感谢您对交通运输工作的关心和支持。\\n（联系人：李静，联系电话：0838-2512345）', expected it to end at '…财政补贴机制。'"
-_R_REVB = "the closing sentence after measure 8. (本措施自印发之日起试行/施行，由区商务委负责解释。) is taken into the last measure's text, so the diff reports task_changed for 强化楼宇经济统计监测 (old 8.) and 加强楼宇党建引领 (new 8.), expected no task_changed at all"
+# Why each case+format fails today (wrong value got vs expected), composed per test id below.
+GW = (
+    "unit 吉瓦时 cut to 吉瓦: task 提升动力电池配套能力 gives (20, None, 吉瓦, 2025, >=), expected "
+    "(20, None, 吉瓦时, 2025, >=) from '2025年底前动力电池产能达到20吉瓦时'"
+)
+PDF_DATE = (
+    "PDF paragraph rebuild joins the right-aligned date line under the signature with the next "
+    "line ({joined}), so date is None, expected {date}"
+)
+C02 = (
+    "units written as （A牵头，B、C配合） are not read: on the （一） heading they are neither "
+    "inherited (实施中小企业数字化改造, 建设智能工厂和数字化车间 get [], expected 市经济和信息化局 lead + "
+    "市科技局, 市财政局 support) nor stripped from the path (got '（一）推进企业“智改数转”（市经济和信息化局牵头', "
+    "expected '（一）推进企业“智改数转”'); at the end of items they give [] (推广工业互联网平台应用, "
+    "培育数字化转型服务商, 加强数字化人才培养); （市财政局、市经济和信息化局、人行绵阳市分行按职责分工负责） gives [] "
+    "instead of those three as responsible; the heading with （责任单位：…） keeps its units for its items "
+    "but its path is '（二）夯实数字基础设施（责任单位', expected '（二）夯实数字基础设施'"
+)
+C05_TAIL = (
+    "the last next-step item 4、加强公交运营资金保障 takes in the paragraphs after it: its text ends "
+    "'…财政补贴机制。\\n感谢您对交通运输工作的关心和支持。\\n（联系人：…）', expected to end at '…财政补贴机制。'"
+)
+C05_PDF = (
+    "and in PDF also the signature and the right-aligned date: text ends '…关心和支持。\\n德阳市交通运输局\\n"
+    "二〇二三年六月三十日（联系人：李静，…）', so date is None, expected 2023-06-30"
+)
+C08 = (
+    "news title is the breadcrumb: got '首页>新闻中心>区县动态', expected '九龙坡区加快打造西部氢能产业高地' "
+    "(the line after the breadcrumb)"
+)
+REV_B = (
+    "the closing sentence after measure 8. (本措施自印发之日起试行/施行，由区商务委负责解释。) is taken into "
+    "the last measure's text, so the diff reports task_changed for 强化楼宇经济统计监测 (old 8.) and "
+    "加强楼宇党建引领 (new 8.), expected no task_changed at all"
+)
+_ALL5 = ("txt", "docx", "docx_autonum", "pdf", "pdf_autonum")
+_PDFS = ("pdf", "pdf_autonum")
 
 #: What fails today, per case and format (test id -> the precise wrong vs expected value).
 XFAIL: dict[str, str] = {
-    "c05_suggestion_reply_npc-txt": _R_C05,
-    "c05_suggestion_reply_npc-docx": _R_C05,
-    "c05_suggestion_reply_npc-docx_autonum": _R_C05,
-    "c05_suggestion_reply_npc-pdf": _R_C05,
-    "c05_suggestion_reply_npc-pdf_autonum": _R_C05,
-    "rev_b_trial_to_2025-txt": _R_REVB,
-    "rev_b_trial_to_2025-docx": _R_REVB,
-    "rev_b_trial_to_2025-docx_autonum": _R_REVB,
-    "rev_b_trial_to_2025-pdf": _R_REVB,
-    "rev_b_trial_to_2025-pdf_autonum": _R_REVB,
-    "c01_district_action_notice-txt": _R_GW,
-    "c01_district_action_notice-docx": _R_GW,
-    "c01_district_action_notice-docx_autonum": _R_GW,
-    "c01_district_action_notice-pdf": _R_GW,
-    "c01_district_action_notice-pdf_autonum": _R_GW,
-    "c02_implementation_inherited_units-txt": _R_C02,
-    "c02_implementation_inherited_units-docx": _R_C02,
-    "c02_implementation_inherited_units-docx_autonum": _R_C02,
-    "c02_implementation_inherited_units-pdf": _R_C02,
-    "c02_implementation_inherited_units-pdf_autonum": _R_C02,
-    "c06_trs_article_html-html_utf8": _R_GW,
-    "c06_trs_article_html-html_gb2312": _R_GW,
-    "c08_news_hydrogen-txt": _R_C08,
-    "c08_news_hydrogen-docx": _R_C08,
-    "c08_news_hydrogen-pdf": _R_C08,
+    **{f"c01_district_action_notice-{f}": GW for f in ("txt", "docx", "docx_autonum")},
+    **{
+        f"c01_district_action_notice-{f}": GW
+        + "; "
+        + PDF_DATE.format(joined="'2024年5月20日（此件公开发布）'", date="2024-05-20")
+        for f in _PDFS
+    },
+    **{f"c02_implementation_inherited_units-{f}": C02 for f in _ALL5},
+    "c04_proposal_reply_web-pdf": PDF_DATE.format(
+        joined="'2024年7月10日（联系人：刘晓燕，联系电话：023-62988765）'", date="2024-07-10"
+    )
+    + "; and issuers is [], expected ['重庆市南岸区教育委员会']",
+    **{f"c05_suggestion_reply_npc-{f}": C05_TAIL for f in ("txt", "docx", "docx_autonum")},
+    **{f"c05_suggestion_reply_npc-{f}": C05_TAIL + " " + C05_PDF for f in _PDFS},
+    **{
+        f"c06_trs_article_html-{f}": GW + " (the page body is case 1)"
+        for f in ("html_utf8", "html_gb2312")
+    },
+    **{
+        f"c07_joint_notice_unseparated-{f}": PDF_DATE.format(
+            joined="'2023年3月15日重庆市中小企业数字化转型试点工作方案', the centered plan title",
+            date="2023-03-15",
+        )
+        for f in _PDFS
+    },
+    **{f"c08_news_hydrogen-{f}": C08 for f in ("txt", "docx", "pdf")},
+    **{
+        f"c10_plan_two_line_units-{f}": PDF_DATE.format(
+            joined="'2024年2月6日（此件公开发布）'", date="2024-02-06"
+        )
+        for f in _PDFS
+    },
+    **{f"rev_b_trial_to_2025-{f}": REV_B for f in _ALL5},
 }
 
 
