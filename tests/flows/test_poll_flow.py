@@ -1,0 +1,126 @@
+"""Polling the fixture portal on 127.0.0.1: first poll, a revision, an unchanged re-poll,
+a failing page, an emptied listing, and SMTP delivery."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.flows.conftest import SEEDS, outbox, subscribe
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _documents(site: Any) -> list[str]:
+    return [_path(u) for u in [*site.demo.articles.values(), *site.demo.attachments.values()]]
+
+
+def test_poll_revision_and_unchanged_repoll(
+    polling: Path, site: Any, radar_home: Path, session_factory: Any
+) -> None:
+    from flows.poll_flow import poll_sources
+    from flows.site_fixture import publish_revision
+
+    subscribe(session_factory, "analyst@example.org", unit="市数据局")
+    [first] = poll_sources(str(polling))
+    assert first["failed"] == [] and first["links"] == 4
+    assert sorted(i["status"] for i in first["ingested"]) == ["new_series"] * 4
+    plan = next(i for i in first["ingested"] if "成都" in (i["title"] or ""))
+    assert outbox(radar_home) == []
+
+    info = publish_revision(site, SEEDS)
+    site.clear_requests()
+    [second] = poll_sources(str(polling))
+    [revised] = second["ingested"]
+    assert revised["status"] == "new_version"
+    assert revised["series_key"] == plan["series_key"] and revised["version"] == 2
+    assert second["unchanged"] == 4  # the old articles answered 304
+    for key in ("001", "002", "003", "004"):
+        assert site.downloads(_path(info.articles[key])) == 0
+    [mail] = outbox(radar_home)
+    assert b"analyst@example.org" in mail.read_bytes()
+
+    site.clear_requests()
+    [third] = poll_sources(str(polling))
+    assert third["listing_not_modified"] is True and third["ingested"] == []
+    for path in [_path(u) for u in [*info.articles.values(), *info.attachments.values()]]:
+        assert site.downloads(path) == 0, path
+    assert len(outbox(radar_home)) == 1
+
+
+def test_failing_page_is_retried_then_recorded_without_stopping_the_others(
+    polling: Path, site: Any, radar_home: Path
+) -> None:
+    from flows.poll_flow import poll_sources
+    from storage.db import open_db
+    from storage.repo import get_fetch_state
+
+    broken = _path(site.demo.articles["003"])
+    site.set_failing(broken, 500)
+    [report] = poll_sources(str(polling))
+    assert [f["url"] for f in report["failed"]] == [site.demo.articles["003"]]
+    assert "SourceUnavailable" in report["failed"][0]["error"]
+    assert len(report["ingested"]) == 3
+    # Fetcher retries (1) x Prefect task retries (1): four requests before giving up.
+    assert len(site.requests_for(broken)) == 4
+    _, factory = open_db()
+    with factory() as session:
+        state = get_fetch_state(session, site.demo.articles["003"])
+        assert state is not None and state.failures == 1
+
+    # The listing was not remembered, so the next poll retries the failed page.
+    site.clear_failing(broken)
+    [again] = poll_sources(str(polling))
+    assert [i["url"] for i in again["ingested"]] == [site.demo.articles["003"]]
+    assert again["failed"] == [] and again["unchanged"] == 3
+
+
+def test_listing_that_suddenly_yields_nothing_alerts_the_operator(
+    polling: Path, site: Any, radar_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.poll_flow import poll_sources
+
+    monkeypatch.setenv("RADAR_ADMIN_EMAIL", "ops@example.org")
+    [first] = poll_sources(str(polling))
+    assert len(first["ingested"]) == 4 and first["health"] is None
+    site.publish(
+        _path(site.demo.listing_url),
+        "<html><body><div class='main'>系统维护中，请稍后访问。</div></body></html>".encode(),
+        "text/html",
+    )
+    [second] = poll_sources(str(polling))
+    assert second["links"] == 0 and "yielded no document links" in second["health"]
+    mails = outbox(radar_home)
+    assert len(mails) == 1 and b"ops@example.org" in mails[0].read_bytes()
+
+
+def test_poll_delivers_over_smtp(
+    polling: Path,
+    site: Any,
+    radar_home: Path,
+    session_factory: Any,
+    smtp: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flows.poll_flow import poll_sources
+    from flows.site_fixture import publish_revision
+
+    monkeypatch.setenv("RADAR_SMTP_URL", smtp.url)
+    subscribe(session_factory, "planner@example.org", unit="市规划和自然资源局")
+    poll_sources(str(polling))
+    before = len(smtp.messages)  # the 成都 plan is new and assigns the unit a task
+    publish_revision(site, SEEDS)
+    poll_sources(str(polling))
+    new = smtp.messages[before:]
+    assert [m.rcpt_tos for m in new] == [["planner@example.org"]]
+    message = BytesParser(policy=policy.default).parsebytes(new[0].content)
+    body = message.get_body(("plain",))
+    assert body is not None and "市规划和自然资源局" in body.get_content()
+    assert outbox(radar_home) == []
