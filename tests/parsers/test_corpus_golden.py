@@ -77,6 +77,26 @@ REV_B = (
     "the last measure's text, so the diff reports task_changed for 强化楼宇经济统计监测 (old 8.) and "
     "加强楼宇党建引领 (new 8.), expected no task_changed at all"
 )
+C11 = (
+    "the class mark 'A类' above the letterhead is taken for the title (got 'A类', expected "
+    "'对区政协十五届四次会议第20240143号提案答复的函'), so kind is 'plan' (expected 'reply') and proposal is "
+    "None (expected number 20240143, proposer 李红梅, meeting 区政协十五届四次会议); the 基本情况 facts "
+    "85万平方米, 1.2万户, 46部 become goals; the last item （三）拓宽资金渠道 takes in "
+    "'感谢你们…' and the contact line"
+)
+C11_PDF = (
+    "; in PDF also the right-aligned date is joined with the contact line "
+    "('2024年5月30日（联系人：王磊，…）'), so date None (expected 2024-05-30) and issuers [] "
+    "(expected ['綦江区住房和城乡建设委员会'])"
+)
+C12 = (
+    "no tasks at all (expected 一是扩大茶叶种植规模, 二是培育农业龙头企业, 三是加强品牌建设): inline "
+    "一是…；二是…；三是… in a '下一步，…三方面工作：' paragraph of a reply without outline headings"
+)
+C13 = (
+    "主送 wrapped over two lines ('各镇人民政府、街道办事处，区政府各部门，' / '有关单位：') gives "
+    "recipients ['有关单位'], expected ['各镇人民政府', '街道办事处', '区政府各部门', '有关单位']"
+)
 _ALL5 = ("txt", "docx", "docx_autonum", "pdf", "pdf_autonum")
 _PDFS = ("pdf", "pdf_autonum")
 
@@ -112,6 +132,16 @@ XFAIL: dict[str, str] = {
         f"c10_plan_two_line_units-{f}": PDF_DATE.format(
             joined="'2024年2月6日（此件公开发布）'", date="2024-02-06"
         )
+        for f in _PDFS
+    },
+    **{f"c11_reply_a_class_joint_proposers-{f}": C11 for f in ("txt", "docx")},
+    "c11_reply_a_class_joint_proposers-pdf": C11 + C11_PDF,
+    **{f"c12_reply_inline_next_steps-{f}": C12 for f in ("txt", "docx", "pdf")},
+    **{f"c13_notice_wrapped_header-{f}": C13 for f in ("txt", "docx", "docx_autonum")},
+    **{
+        f"c13_notice_wrapped_header-{f}": C13
+        + "; "
+        + PDF_DATE.format(joined="'2024年3月8日（此件公开发布）'", date="2024-03-08")
         for f in _PDFS
     },
     **{f"rev_b_trial_to_2025-{f}": REV_B for f in _ALL5},
