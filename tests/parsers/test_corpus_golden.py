@@ -2,9 +2,11 @@
 
 The corpus stands in for the held-out documents of issues 2 and 3: notices issuing plans
 with （一）…（十） tasks and unit paragraphs below them, 实施方案 with inherited units, a
-four-level city plan, proposal and suggestion replies copied from web pages, TRS article
-pages in UTF-8 and in GB2312 without a charset, a joint notice, a news article, and two
-revision pairs. Each case's ``expected.json`` was written by reading the TXT as a person
+four-level city plan, proposal and suggestion replies (web copies, an A类 reply, inline
+一是… next steps), TRS article pages in UTF-8 and in GB2312 without a charset, a joint
+notice, a 红头 notice with 版记, a news article, and three revision pairs (（一）…（十）
+plan; 试行 → 2025版 regrouping; equivalent forms that must not alert). See
+tests/fixtures/corpus/README.md; regenerate binaries with make_corpus.py there. Each case's ``expected.json`` was written by reading the TXT as a person
 would, following DESIGN.md — not from the parser's output — and every other format
 (typed DOCX, DOCX with Word automatic numbering, their PDFs, the HTML pages) must parse to
 the same values.
