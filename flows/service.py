@@ -72,7 +72,7 @@ class PrefectServer:
     api_url: str
     log_path: Path
 
-    def stop(self, timeout: float = 20.0) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
@@ -327,8 +327,6 @@ def serve_forever(
     watcher: InboxWatcher | None = None
     web_server: WebServer | None = None
     try:
-        from prefect import serve
-
         from storage.db import open_db
 
         open_db()  # migrate before anything runs
@@ -340,11 +338,36 @@ def serve_forever(
             web_server = start_web("127.0.0.1", port)
         if ready_file is not None:
             ready_file.write_text(os.environ["PREFECT_API_URL"], encoding="utf-8")
-        serve(*deployments, pause_on_shutdown=False, print_starting_message=True)
+        _serve(deployments)
     finally:
+        log.info("stopping: inbox watcher, web, prefect server")
         if watcher is not None:
             watcher.stop()
         if web_server is not None:
             web_server.stop()
         if server is not None:
             server.stop()
+        log.info("stopped")
+
+
+def _serve(deployments: list[Any]) -> None:
+    """``prefect.serve`` with ``pause_on_shutdown=False``, except that SIGTERM takes the
+    Ctrl-C path: Prefect 3.8's own SIGTERM handler calls ``sys.exit`` inside the event loop
+    and the loop's shutdown can then hang; KeyboardInterrupt unwinds the runner cleanly."""
+    import asyncio
+
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            self._logger.info("SIGTERM received, shutting down")
+            raise KeyboardInterrupt
+
+    runner = _Runner(pause_on_shutdown=False)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    log.info("serving %d deployments: %s", len(deployments), ", ".join(d.name for d in deployments))
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        log.info("runner stopped")

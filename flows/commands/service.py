@@ -85,8 +85,8 @@ def register(app: typer.Typer) -> None:
         from flows.demo import run_demo
         from storage.settings import load_settings
 
-        home = load_settings().home
-        result = run_demo(home, echo=lambda line: sys.stdout.write(line + "\n"))
-        if not result.emails:
+        settings = load_settings()
+        result = run_demo(settings.home, echo=lambda line: sys.stdout.write(line + "\n"))
+        if not result.emails and not settings.smtp_url:
             sys.stdout.write("no alert emails were written (unexpected)\n")
             raise typer.Exit(1)

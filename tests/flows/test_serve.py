@@ -1,0 +1,43 @@
+"""``radar serve`` as a real subprocess: own Prefect server, inbox pickup, clean SIGTERM."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.flows.conftest import SEEDS
+from tests.flows.service_helpers import radar_env, start_serve, stop, wait_for
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+def test_serve_picks_up_inbox_files_and_stops_on_sigterm(radar_home: Path, db_url: str) -> None:
+    env = radar_env(radar_home, RADAR_DATABASE_URL=db_url)
+    process = start_serve(radar_home, env)
+    log = radar_home / "serve.log"
+    try:
+        inbox = radar_home / "inbox"
+        wait_for("the inbox", lambda: (inbox / "done").is_dir(), 150, log)
+        shutil.copy(SEEDS / "002_152408040e809265.txt", inbox / "plan.txt")
+        (inbox / "junk.bin").write_bytes(b"\x00\x01 not a document")
+        wait_for("plan.txt in done/", lambda: (inbox / "done" / "plan.txt").exists(), 90, log)
+        wait_for("junk.bin in failed/", lambda: (inbox / "failed" / "junk.bin").exists(), 60, log)
+        error = (inbox / "failed" / "junk.bin.error.txt").read_text(encoding="utf-8")
+        assert "junk.bin" in error or "format" in error.lower()
+        assert process.poll() is None
+    finally:
+        code = stop(process)
+    assert code == 0, log.read_text(errors="replace")[-3000:]
+    # The Prefect server it started is gone with it.
+    server_log = (radar_home / "prefect" / "server.log").read_text(errors="replace")
+    assert "Uvicorn running" in server_log or "prefect server" in server_log.lower()
+
+    from storage.db import open_db
+    from storage.repo import list_series
+
+    _, factory = open_db(db_url)
+    with factory() as session:
+        titles = [s.title for s in list_series(session)]
+    assert any("元宇宙产业发展行动方案" in (t or "") for t in titles)
