@@ -209,26 +209,54 @@ class _Geometry:
     pitch: float
 
 
-def geometry(pages: list[list[Line]]) -> _Geometry:
-    lines = [ln for page in pages for ln in page]
-    ems = [ln.em for ln in lines if ln.em > 1.0]
-    em = statistics.median(ems) if ems else 12.0
-    lefts = Counter(round(ln.x0) for ln in lines)
-    # The body's left edge is the most common line start (wrapped lines all start there).
-    left = float(lefts.most_common(1)[0][0]) if lefts else 0.0
-    # The right margin is where full lines end: the furthest right x1 that several lines
-    # share (a wide table row or a right-aligned page number alone does not count).
-    ends = Counter(round(ln.x1 / 2) * 2 for ln in lines)
-    shared = [x for x, c in ends.items() if c >= max(2, len(lines) // 20)]
-    right = float(max(shared)) if shared else max((ln.x1 for ln in lines), default=0.0)
+def _shared(values: list[float], n_lines: int) -> list[float]:
+    """Values (rounded to 2pt) that several lines share: a margin, not a one-off."""
+    counts = Counter(round(v / 2) * 2 for v in values)
+    return [float(v) for v, c in counts.items() if c >= max(2, n_lines // 20)]
+
+
+def _line_pitch(pages: list[list[Line]], em: float) -> float:
+    """The baseline distance between two lines of one paragraph.
+
+    Not the median of all distances: documents laid out with space between paragraphs
+    (LibreOffice's official-document templates) have more paragraph breaks than wrapped
+    lines, so the median is the paragraph distance. The pitch is the smallest distance
+    that body-size lines share; footnotes and captions in a smaller font are left out so
+    they cannot pull it down.
+    """
+    heights = [ln.height for page in pages for ln in page if ln.cjk_start]
+    body = statistics.median(heights) if heights else em
     deltas = []
     for page in pages:
         for a, b in itertools.pairwise(page):
             d = a.bottom - b.bottom
-            if 0.5 * em < d < 3.0 * em:
+            same_size = all(not ln.cjk_start or abs(ln.height - body) < 0.15 * body for ln in (a, b))
+            if 0.5 * em < d < 3.0 * em and same_size:
                 deltas.append(d)
-    pitch = statistics.median(deltas) if deltas else 1.5 * em
-    return _Geometry(left=left, right=right, em=em, pitch=pitch)
+    if not deltas:
+        return 1.5 * em
+    counts = Counter(round(d) for d in deltas)
+    common = [d for d, c in counts.items() if c >= max(2, len(deltas) // 10)]
+    if not common:
+        return statistics.median(deltas)
+    low = min(common)
+    return statistics.median(d for d in deltas if abs(d - low) <= 1.0)
+
+
+def geometry(pages: list[list[Line]]) -> _Geometry:
+    lines = [ln for page in pages for ln in page if not ln.table]
+    ems = [ln.em for ln in lines if ln.em > 1.0]
+    em = statistics.median(ems) if ems else 12.0
+    # The body's left edge is where wrapped lines start: the leftmost start that several
+    # lines share. (Not the most common start: in a document of short paragraphs with a
+    # first-line indent, most lines start at the indent.)
+    starts = _shared([ln.x0 for ln in lines], len(lines))
+    left = min(starts) if starts else min((ln.x0 for ln in lines), default=0.0)
+    # The right margin is where full lines end: the furthest right x1 that several lines
+    # share (a wide table row or a right-aligned page number alone does not count).
+    ends = _shared([ln.x1 for ln in lines], len(lines))
+    right = max(ends) if ends else max((ln.x1 for ln in lines), default=0.0)
+    return _Geometry(left=left, right=right, em=em, pitch=_line_pitch(pages, em))
 
 
 def _starts_paragraph(prev: Line, cur: Line, geo: _Geometry, prev_is_first: bool) -> bool:
