@@ -20,9 +20,9 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from parsers.text import clean_paragraph, join_wrapped
+from parsers.text import clean_paragraph, is_cjk_char, join_wrapped
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Line:
     trailing_space: bool = False
     cjk_start: bool = False  # first character is CJK, so ``height`` is the CJK font's
     table: bool = False  # a table row read by pdfplumber: a paragraph of its own
+    slack: float = 0.0  # room left on a line stretched by justification (points)
 
     @property
     def height(self) -> float:
@@ -259,8 +260,46 @@ def geometry(pages: list[list[Line]]) -> _Geometry:
     return _Geometry(left=left, right=right, em=em, pitch=_line_pitch(pages, em))
 
 
+#: A line spelled out one character at a time: ``牵 头 单 位 ：`` (pdfium puts a space in
+#: every gap wider than a fraction of the font size).
+_LETTER_SPACED = re.compile(r"^\S(?: \S){3,}$")
+
+
+def unstretch(line: Line, geo: _Geometry) -> Line:
+    """Undo letter spacing on a line that reaches the right margin.
+
+    Two layouts spread a line's characters apart: a run with expanded character spacing
+    (gaps a fraction of an em), and a justified paragraph's line that ends in a manual
+    line break (Word/LibreOffice stretch it to the margin: gaps of an em or more). Either
+    way pdfium reports a space between every two characters that the text does not
+    have. The second kind is really a short line, so the room it was stretched over is
+    kept as ``slack``: the paragraph rule treats it like a line ending short of the margin.
+    Lines that stop short of the margin (centred, typed ``复 函``-style titles) keep
+    their spaces, as do lines with Latin words.
+    """
+    if line.table or geo.right - line.x1 > 1.0 * geo.em or not _LETTER_SPACED.match(line.text):
+        return line
+    chars = line.text[::2]
+    if not all(is_cjk_char(ch) or ch.isdigit() for ch in chars):
+        return line
+    natural = sum(_char_em(ch) for ch in chars) * geo.em
+    extra = (line.x1 - line.x0) - natural
+    stretched = extra / (len(chars) - 1) > 0.5 * geo.em
+    return replace(line, text=chars, slack=extra if stretched else 0.0)
+
+
+def _right_aligned(line: Line, geo: _Geometry) -> bool:
+    """A short line set against the right margin: a signature, a date, an issuer."""
+    width = geo.right - geo.left
+    return geo.right - line.x1 < 1.0 * geo.em and line.x0 - geo.left > max(4.0 * geo.em, width / 3)
+
+
 def _starts_paragraph(prev: Line, cur: Line, geo: _Geometry, prev_is_first: bool) -> bool:
     if prev.table or cur.table:
+        return True
+    # A signature or date is a paragraph of its own; it reaches the right margin, so the
+    # "ended short" rule below would not end it.
+    if _right_aligned(prev, geo) or _right_aligned(cur, geo):
         return True
     em = geo.em
     if cur.page == prev.page:
@@ -269,7 +308,7 @@ def _starts_paragraph(prev: Line, cur: Line, geo: _Geometry, prev_is_first: bool
             return True
     if prev.cjk_start and cur.cjk_start and abs(cur.height - prev.height) > 0.2 * prev.height:
         return True
-    shortfall = geo.right - prev.x1
+    shortfall = max(geo.right - prev.x1, prev.slack)
     if shortfall > (leading_run_em(cur.text) + 1.0) * em:
         return True
     indent = cur.x0 - geo.left
@@ -291,6 +330,7 @@ def build_paragraphs(pages: list[list[Line]]) -> list[str]:
     pages = [_merge_same_baseline(p) for p in pages]
     pages = remove_furniture(pages)
     geo = geometry(pages)
+    pages = [[unstretch(ln, geo) for ln in page] for page in pages]
     paragraphs: list[str] = []
     current = ""
     prev: Line | None = None
