@@ -60,9 +60,23 @@ def _section_kind(title: str) -> tuple[str, str] | None:
 
 
 def _node_title(node: Node) -> str:
+    """An item's title, without a unit annotation written on its heading line."""
+    text = strip_annotation(node.text, find_units(node.text)) or node.text
     if node.style == "inline":
-        return _inline_title(node.text)
-    return heading_title(node.text)
+        return _inline_title(text)
+    return heading_title(text)
+
+
+def _lead_kind(lead: str) -> tuple[str, str] | None:
+    """Section kind of an inline list's lead-in sentence (``下一步，我委将…：``)."""
+    v = vocab()
+    for word in v.lead_context:
+        if word in lead:
+            return "context", word
+    for word in v.lead_task:
+        if word in lead:
+            return "task", word
+    return None
 
 
 def _classify(node: Node) -> tuple[str, str] | None:
@@ -71,7 +85,7 @@ def _classify(node: Node) -> tuple[str, str] | None:
     if "。" not in node.text:
         chain = [*chain, node]
     for anc in reversed(chain):
-        kind = _section_kind(_node_title(anc))
+        kind = _lead_kind(anc.text) if anc.style == "lead" else _section_kind(_node_title(anc))
         if kind:
             return kind
     return None
@@ -106,14 +120,32 @@ def _inherited_units(node: Node) -> list[Unit]:
 
 
 def _path(node: Node) -> list[str]:
-    return [f"{a.label}{_node_title(a)}" for a in node.ancestors()]
+    return [f"{a.label}{_node_title(a)}" for a in node.ancestors() if a.style != "lead"]
 
 
 def _outline(node: Node) -> list[OutlineNode]:
-    return [
-        OutlineNode(number=c.label, title=_node_title(c), children=_outline(c))
-        for c in node.children
-    ]
+    out: list[OutlineNode] = []
+    for c in node.children:
+        if c.style == "lead":  # a lead-in sentence is not a heading: show its items only
+            out.extend(_outline(c))
+        else:
+            out.append(OutlineNode(number=c.label, title=_node_title(c), children=_outline(c)))
+    return out
+
+
+def _split_closing(body: list[str]) -> list[str]:
+    """Drop the closing paragraphs (thanks, validity clause, contact line, 抄送) that follow
+    the last numbered item, so they do not become part of the last task."""
+    from parsers.structure.outline import match_marker
+
+    last = max((i for i, p in enumerate(body) if match_marker(p)), default=-1)
+    if last < 0:
+        return body
+    patterns = vocab().closing_patterns
+    for i in range(last + 1, len(body)):
+        if any(p.match(body[i]) for p in patterns):
+            return body[:i]
+    return body
 
 
 def _dedupe(targets: list[Target]) -> list[Target]:
@@ -133,7 +165,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
     meta = extract_metadata(paras, container_title=cmeta.get("title"))
-    body = [p for i, p in enumerate(paras) if i not in meta.consumed]
+    body = _split_closing([p for i, p in enumerate(paras) if i not in meta.consumed])
     preamble, root = build_outline(body)
     extract = _target_extractor()
     forward_only = meta.kind in ("news", "reply")

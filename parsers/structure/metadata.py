@@ -111,7 +111,12 @@ def _find_title(paras: list[str], meta: Metadata) -> tuple[int, int] | None:
     for i in head:
         p = paras[i]
         pos = p.find("关于")
-        if pos < 0 or len(p) > 80 or "。" in p:
+        if (
+            pos < 0
+            or len(p) > 80
+            or "。" in p
+            or any(r.search(p) for r in vocab().not_title_patterns)
+        ):
             continue
         if pos > 0 and not is_agency(p[:pos]):
             continue
@@ -132,7 +137,7 @@ def _find_title(paras: list[str], meta: Metadata) -> tuple[int, int] | None:
         p = paras[i]
         if _CAPTION.search(p) or _DOCNUM.fullmatch(p) or iso_date(p) or match_marker(p):
             continue
-        if p in vocab().news_markers:
+        if p in vocab().news_markers or any(r.search(p) for r in vocab().not_title_patterns):
             continue
         if len(p) > 60 or re.search(r"[。；：:！？]", p) or (is_agency(p) and not newsy):
             if len(p) > 60 or "。" in p:
@@ -198,8 +203,17 @@ def extract_metadata(paras: list[str], container_title: str | None = None) -> Me
         if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p:
             from parsers.structure.units import split_names
 
-            meta.recipients = split_names(p[:-1])
-            meta.consumed.add(i)
+            # A 主送 list wrapped over lines: earlier lines end with a separator.
+            first = i
+            while (
+                first - 1 > title_end
+                and first - 1 not in meta.consumed
+                and paras[first - 1].endswith(("，", "、", ",", "；"))
+                and "。" not in paras[first - 1]
+            ):
+                first -= 1
+            meta.recipients = split_names("".join(paras[first:i]) + p[:-1])
+            meta.consumed.update(range(first, i + 1))
             break
 
     # 成文日期: a date line right after a signature line; else the last date line.
@@ -297,7 +311,8 @@ def _proposal(meta: Metadata, text: str) -> Proposal | None:
             if who.endswith(suffix) and len(who) > len(suffix):
                 who = who[: -len(suffix)]
                 break
-        proposer = who
+        # "李红梅等3位委员" names the first proposer of a joint proposal.
+        proposer = re.sub(r"等\s*[0-9一二三四五六七八九十]+\s*[位名人]$", "", who)
     if not (number or proposer or meeting):
         return None
     return Proposal(number=number, proposer=proposer, meeting=meeting)

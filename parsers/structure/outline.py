@@ -50,6 +50,7 @@ RANK = {
     "numparen": 6,
     "circle": 7,
     "inline": 8,
+    "lead": 8,
     "": 9,
 }
 _INLINE = re.compile(rf"(?:^|(?<=[。；;！：:]))\s*({_CN_NUM})是")
@@ -183,9 +184,29 @@ def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
         node = Node(marker.style, marker.value, marker.label, marker.rest, parent=parent)
         parent.children.append(node)
         stack.append(node)
+    preamble = _expand_preamble(root, preamble)
     _expand_inline(root)
     _number(root, ())
     return preamble, root
+
+
+def _expand_preamble(root: Node, preamble: list[str]) -> list[str]:
+    """A ``下一步…：一是…二是…`` paragraph outside any heading (short replies have none)
+    becomes a ``lead`` node holding its items; its lead-in decides whether they are tasks."""
+    kept: list[str] = []
+    leads: list[Node] = []
+    for para in preamble:
+        split = split_inline(para)
+        if split is None or not split[0]:
+            kept.append(para)
+            continue
+        lead, items = split
+        node = Node("lead", 0, "", lead, parent=root)
+        for label, value, text in items:
+            node.children.append(Node("inline", value, label, text, parent=node))
+        leads.append(node)
+    root.children[:0] = leads
+    return kept
 
 
 def _expand_inline(node: Node) -> None:

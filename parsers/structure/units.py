@@ -95,10 +95,14 @@ def _parse_verb_form(inner: str) -> list[Unit] | None:
         role = {"牵头": "lead", "配合": "support", "参与": "support"}.get(
             m.group("verb"), "responsible"
         )
-        for name in split_names(m.group("names").replace("和", "、")):
-            if not _looks_like_agency(name):
+        for name in split_names(m.group("names")):
+            if not 2 <= len(name) <= 30 or re.search(r"[0-9。：:]", name):
                 return None
             units.append(Unit(name=name, role=role))  # type: ignore[arg-type]
+    # The clause shape is strong evidence; one recognisable agency name settles it
+    # (市工商联, 人行绵阳市分行 need not each end in a known suffix).
+    if not any(_looks_like_agency(u.name) for u in units):
+        return None
     return units
 
 

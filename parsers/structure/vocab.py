@@ -25,6 +25,10 @@ class Vocab:
     proposal_words: tuple[str, ...]
     news_markers: tuple[str, ...]
     drop_patterns: tuple[re.Pattern[str], ...]
+    not_title_patterns: tuple[re.Pattern[str], ...]
+    closing_patterns: tuple[re.Pattern[str], ...]
+    lead_task: tuple[str, ...]
+    lead_context: tuple[str, ...]
 
 
 @cache
@@ -50,4 +54,8 @@ def vocab() -> Vocab:
         proposal_words=tuple(m["proposal_words"]),
         news_markers=tuple(m["news_markers"]),
         drop_patterns=tuple(re.compile(p) for p in m["drop_patterns"]),
+        not_title_patterns=tuple(re.compile(p) for p in m["not_title_patterns"]),
+        closing_patterns=tuple(re.compile(p) for p in m["closing_patterns"]),
+        lead_task=tuple(m["lead_task"]),
+        lead_context=tuple(m["lead_context"]),
     )
