@@ -16,7 +16,7 @@ from typing import Any
 from parsers.errors import EncryptedDocument, NeedsOCR, ParseError
 from parsers.readers.base import Extracted
 from parsers.readers.pdf_guard import check_flate_bombs
-from parsers.readers.pdf_layout import Line, build_paragraphs
+from parsers.readers.pdf_layout import Line, build_paragraphs, numbering_length
 from parsers.readers.pdf_tables import candidate_pages, read_tables, splice
 from parsers.text import is_cjk_char
 
@@ -69,6 +69,7 @@ def _page_lines(textpage: Any, page_no: int) -> list[Line]:
         if not stripped:
             continue
         first = start + (len(piece) - len(piece.lstrip()))
+        stripped = _drop_label_tab(stripped, first, raw_page)
         last = start + len(piece.rstrip()) - 1
         x0, y0, fx1, y1 = box(first)
         x1 = box(last)[2] if last != first else fx1
@@ -86,6 +87,28 @@ def _page_lines(textpage: Any, page_no: int) -> list[Line]:
             )
         )
     return lines
+
+
+def _drop_label_tab(text: str, first: int, raw_page: Any) -> str:
+    """``一、 总体要求`` -> ``一、总体要求`` when the space is a tab's gap, not a character.
+
+    Word's automatic numbering puts a tab between the number and the text; the PDF draws
+    no character there, and pdfium fills the gap with a space it flags as generated.
+    Only after a full-width label (``一、`` ``（一）`` ``（1）``), where nobody types a
+    space: after ``1.`` a typed space is common, and LibreOffice does not draw the
+    spaces of a justified line either, so a tab and a typed space look alike there
+    (``1. 建设`` stays, as the DOCX reader prints it).
+    """
+    import pypdfium2.raw as raw
+
+    n = numbering_length(text)
+    if not n or n + 1 >= len(text) or text[n] != " ":
+        return text
+    if not (is_cjk_char(text[n - 1]) and is_cjk_char(text[n + 1])):
+        return text
+    if raw.FPDFText_IsGenerated(raw_page, first + n) != 1:
+        return text
+    return text[:n] + text[n + 1 :]
 
 
 def read_pdf(data: bytes) -> Extracted:

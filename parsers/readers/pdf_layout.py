@@ -70,6 +70,12 @@ _ENUMERATED = re.compile(r"^[一二三四五六七八九十]+是")
 _SENTENCE_END = tuple("。；;：:！!？?")
 
 
+def numbering_length(text: str) -> int:
+    """Length of the item number a line starts with (``（一）``, ``1.``, ``①``), else 0."""
+    m = _NUMBERED.match(text)
+    return m.end() if m else 0
+
+
 #: Characters that may not start a line (closing punctuation) or end one (opening).
 _NO_BREAK_BEFORE = frozenset("，。、；：？！）》」』】〕］｝〉”’%‰.,;:!?)]}·…—")
 _NO_BREAK_AFTER = frozenset("（《「『【〔［｛〈“‘([{")
@@ -277,15 +283,21 @@ def unstretch(line: Line, geo: _Geometry) -> Line:
     Lines that stop short of the margin (centred, typed ``复 函``-style titles) keep
     their spaces, as do lines with Latin words.
     """
-    if line.table or geo.right - line.x1 > 1.0 * geo.em or not _LETTER_SPACED.match(line.text):
+    if line.table or geo.right - line.x1 > 1.0 * geo.em:
         return line
-    chars = line.text[::2]
+    # A Word list label (``（二）``) is drawn apart from the text it numbers.
+    label = numbering_length(line.text)
+    spaced = line.text[label:]
+    if not _LETTER_SPACED.match(spaced):
+        return line
+    chars = spaced[::2]
     if not all(is_cjk_char(ch) or ch.isdigit() for ch in chars):
         return line
-    natural = sum(_char_em(ch) for ch in chars) * geo.em
+    text = line.text[:label] + chars
+    natural = sum(_char_em(ch) for ch in text) * geo.em
     extra = (line.x1 - line.x0) - natural
-    stretched = extra / (len(chars) - 1) > 0.5 * geo.em
-    return replace(line, text=chars, slack=extra if stretched else 0.0)
+    stretched = extra / (len(text) - 1) > 0.5 * geo.em
+    return replace(line, text=text, slack=extra if stretched else 0.0)
 
 
 def _right_aligned(line: Line, geo: _Geometry) -> bool:
