@@ -237,7 +237,9 @@ def _line_pitch(pages: list[list[Line]], em: float) -> float:
     for page in pages:
         for a, b in itertools.pairwise(page):
             d = a.bottom - b.bottom
-            same_size = all(not ln.cjk_start or abs(ln.height - body) < 0.15 * body for ln in (a, b))
+            same_size = all(
+                not ln.cjk_start or abs(ln.height - body) < 0.15 * body for ln in (a, b)
+            )
             if 0.5 * em < d < 3.0 * em and same_size:
                 deltas.append(d)
     if not deltas:
