@@ -31,15 +31,18 @@ class Page:
         indent: float = 0.0,
         full: bool = False,
         centred: bool = False,
+        right: bool = False,
         y: float | None = None,
         gap: float = 0.0,
     ) -> Page:
         width = len(text) * EM
         if centred:
             x0 = LEFT + (RIGHT - LEFT - width) / 2
+        elif right:
+            x0 = RIGHT - width
         else:
             x0 = LEFT + indent * EM
-        x1 = RIGHT if full else x0 + width
+        x1 = RIGHT if full or right else x0 + width
         if y is None:
             self.y -= PITCH + gap
             y = self.y
@@ -113,6 +116,95 @@ def test_vertical_gap_separates_paragraphs() -> None:
         page.add("正文正文正文正文正文正文正文正文正文正文正文", full=True)
     page.add("具有进军元宇宙的技术优势和产业基础", gap=12.0)
     assert len(build_paragraphs([page.lines])) == 2
+
+
+def test_right_aligned_signature_and_date_are_paragraphs_of_their_own() -> None:
+    """They reach the right margin, so "ended short" cannot end them (c01, c04, c07)."""
+    page = Page(0)
+    page.add("经区政府同意，现将实施方案印发给你们，请认真组织", indent=2, full=True)
+    page.add("实施，抓好贯彻落实工作，确保各项任务落到实处。", full=True)
+    page.add("重庆市璧山区人民政府办公室", right=True)
+    page.add("2024年5月20日", right=True)
+    page.add("（此件公开发布）")
+    page.add("2024年5月21日", right=True)
+    page.add("重庆市中小企业数字化转型试点工作方案", centred=True)
+    assert build_paragraphs([page.lines]) == [
+        "经区政府同意，现将实施方案印发给你们，请认真组织实施，抓好贯彻落实工作，确保各项任务落到实处。",
+        "重庆市璧山区人民政府办公室",
+        "2024年5月20日",
+        "（此件公开发布）",
+        "2024年5月21日",
+        "重庆市中小企业数字化转型试点工作方案",
+    ]
+
+
+def test_indented_block_reaching_the_margin_still_wraps() -> None:
+    """A wide block indented a little is not "right-aligned": its lines join."""
+    page = Page(0)
+    page.add("引文引文引文引文引文引文引文引文引文引文引文", indent=3, full=True)
+    page.add("引文引文引文引文引文引文引文引文引文引文引文", indent=3, full=True)
+    page.add("引文结束。", indent=3)
+    assert len(build_paragraphs([page.lines])) == 1
+
+
+def test_space_between_paragraphs_splits_when_most_breaks_are_paragraphs() -> None:
+    """With more paragraph breaks than wrapped lines the median distance is the paragraph
+    spacing; the line pitch is the smallest distance lines share."""
+    page = Page(0)
+    for n in range(5):
+        page.add(f"第{n}项正文正文正文正文正文正文正文正文正文正文正文", full=True, gap=10.0)
+    for n in range(2):
+        page.add(f"第{n}段正文正文正文正文正文正文正文正文正文正文正文", full=True, gap=10.0)
+        page.add("结尾正文正文正文正文正文正文正文正文正文正文正文", full=True)
+    paragraphs = build_paragraphs([page.lines])
+    assert len(paragraphs) == 7
+    assert paragraphs[-1].endswith("正文结尾正文正文正文正文正文正文正文正文正文正文正文")
+
+
+def test_body_left_edge_is_where_wrapped_lines_start() -> None:
+    """Short indented paragraphs outnumber wrapped lines; the indent is still an indent
+    (c12: a last line ending just short of the margin, then an indented paragraph)."""
+    page = Page(0)
+    for _ in range(4):
+        page.add("短段落正文。", indent=2)
+    page.add("下一步，我委将重点做好三方面工作：一是扩大种", indent=2, full=True)
+    page.add("植规模；二是培育农业龙头企业，新培育市级以上茶叶", full=True)
+    page.add("龙头企业；三是加强品牌建设，提升品牌影响力。" + "正" * 3)
+    page.add("再次感谢您对农业农村工作的关心和支持。", indent=2)
+    paragraphs = build_paragraphs([page.lines])
+    assert paragraphs[-1] == "再次感谢您对农业农村工作的关心和支持。"
+    assert len(paragraphs) == 6
+
+
+def test_line_stretched_before_a_line_break_ends_its_paragraph() -> None:
+    """A justified line ending in a manual break is stretched to the margin (c10)."""
+    page = Page(0)
+    page.add("牵 头 单 位 ： 区 文 化 旅 游 委", indent=2, full=True)
+    page.add("配合单位：区委宣传部、区非遗保护中心")
+    assert build_paragraphs([page.lines]) == [
+        "牵头单位：区文化旅游委",
+        "配合单位：区委宣传部、区非遗保护中心",
+    ]
+
+
+def test_letter_spaced_full_line_loses_its_spaces_and_wraps() -> None:
+    """Expanded character spacing (c13): pdfium's spaces go, the paragraph goes on."""
+    page = Page(0)
+    text = "（二）" + " ".join("推广高效节能装备。推动电机、变压器等重点用能改")
+    page.add(text, indent=2, full=True)
+    page.add("造，2025年底前高效节能电机占比达到70%以上。")
+    assert build_paragraphs([page.lines]) == [
+        "（二）推广高效节能装备。推动电机、变压器等重点用能改造，2025年底前高效节能电机占比达到70%以上。"
+    ]
+
+
+def test_spaced_title_short_of_the_margin_keeps_its_spaces() -> None:
+    page = Page(0)
+    page.add("复 函 通 知", centred=True)
+    page.add("正文正文正文正文正文正文正文正文正文正文正文", indent=2, full=True)
+    page.add("正文正文正文正文正文正文正文正文正文正文正文", full=True)
+    page.add("正文。")
+    assert build_paragraphs([page.lines])[0] == "复 函 通 知"
 
 
 @pytest.mark.parametrize("number", ["— 3 —", "- 3 -", "3", "第3页", "3/10", "第 3 页 共 10 页"])
