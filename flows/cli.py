@@ -42,6 +42,11 @@ class CliError(RadarError):
     """A usage problem detected by a command (missing file, bad option value)."""
 
 
+def debug_enabled() -> bool:
+    """Whether ``--debug`` was given (commands use it to keep library logging visible)."""
+    return _state["debug"]
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),

@@ -8,7 +8,9 @@ SQLAlchemy is imported inside the command bodies so other commands stay light.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -93,28 +95,72 @@ def _print_series_list(factory: Any, as_json: bool) -> None:
     Console().print(table)
 
 
+def quiet_prefect() -> None:
+    """Keep Prefect's own console logging (server start/stop, run states, tracebacks of
+    failed runs) out of a one-shot command's output: the command prints its result and
+    errors are one line. ``--debug`` or an explicit PREFECT_LOGGING_LEVEL keeps them."""
+    from flows.cli import debug_enabled
+
+    if not debug_enabled():
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+
+
+def _print_deliveries() -> None:
+    """Where the alerts went: the outbox folder with the embedded defaults, else SMTP."""
+    from alerts.dispatch import status_counts
+    from storage.db import open_db
+    from storage.settings import load_settings
+
+    settings = load_settings()
+    _, factory = open_db()
+    with factory() as session:
+        counts = status_counts(session)
+    where = "SMTP" if settings.smtp_url else str(settings.outbox_dir)
+    pending = counts.get("queued", 0) + counts.get("retrying", 0)
+    typer.echo(
+        f"alerts so far: {counts.get('sent', 0)} sent ({where}), {pending} waiting, "
+        f"{counts.get('digest_pending', 0)} for digests, {counts.get('dead', 0)} dead"
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
-        target: str = typer.Argument(..., help="A local file (PDF, DOCX, HTML, TXT)."),
+        target: str = typer.Argument(
+            ..., help="A local file (PDF, DOCX, HTML, TXT) or an http(s) URL."
+        ),
         series: str | None = typer.Option(
             None, "--series", help="Store as a version of this series key."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Parse one file, store it as a version of its series and show what changed."""
-        if "://" in target:
-            raise StoreCliError(
-                f"{target}: URLs are not ingested by this command yet; download the file "
-                "and pass its path (or use `radar poll` for configured sources)"
-            )
-        from storage.ingest import ingest_file
+        """Ingest a file or URL: parse, store as a version of its series, diff, alert.
 
-        result = ingest_file(target, series_key=series)
+        Runs the ``ingest-document`` Prefect flow (a temporary local Prefect server when
+        PREFECT_API_URL is unset); with the embedded defaults it ends with the instant alerts
+        for its changes delivered (SMTP, or .eml files in RADAR_HOME/outbox/).
+        """
+        if "://" not in target:
+            path = Path(target)
+            if not path.exists():
+                raise StoreCliError(f"{target}: no such file")
+            if path.is_dir():
+                raise StoreCliError(
+                    f"{target}: is a directory (drop files into RADAR_HOME/inbox/ instead)"
+                )
+        quiet_prefect()
+        from flows.ingest_flow import run_ingest
+
+        results = run_ingest(target, series)
         if as_json:
-            _print_json(result.to_json_dict())
-        else:
+            data = [r.to_json_dict() for r in results]
+            _print_json(data[0] if len(data) == 1 else data)
+            return
+        if not results:
+            typer.echo(f"{target}: not modified since the last fetch; nothing stored")
+        for result in results:
             _print_ingest(result)
+        _print_deliveries()
 
     @app.command("history")
     def history_cmd(

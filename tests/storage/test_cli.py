@@ -86,8 +86,8 @@ def test_errors_are_one_line(radar_home: Path, capsys: pytest.CaptureFixture[str
     key = _two_versions()
     code, _, err = run(["show", key, "--version", "7"], capsys)
     assert code == 1 and "no version 7" in err
-    code, _, err = run(["ingest", "https://example.org/a.pdf"], capsys)
-    assert code == 1 and "URL" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(["ingest", "ftp://example.org/a.pdf"], capsys)
+    assert code == 1 and "ftp" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(["ingest", str(radar_home / "missing.pdf")], capsys)
     assert code == 1 and "no such file" in err
 
