@@ -7,7 +7,15 @@ says otherwise (each is what a human reader uses too):
 * this line is indented (first-line indent, centred titles, signatures);
 * this line starts a numbered item (``一、`` ``（一）`` ``1.`` ``1、`` ``（1）`` ``①``, and
   ``一是`` after a sentence end);
-* there is a vertical gap larger than the normal line pitch, or the font size changes.
+* there is a vertical gap larger than the normal line pitch, or the font size changes;
+* this line or the one above is short and set against the right margin (a signature,
+  a date): it reaches the margin, so the first rule cannot end it.
+
+The body's left edge is where wrapped lines start and the pitch is the distance between
+wrapped lines, both measured so that a document of many short indented paragraphs with
+space between them (the official layout) does not mistake the indent for the margin or
+the paragraph spacing for the pitch. Lines spread one character at a time over the whole
+width (expanded spacing, or a justified line before a manual break) lose pdfium's spaces.
 
 Page numbers (``— 3 —``, ``- 3 -``, ``3``, ``第3页``, ``3/10``) and running headers or
 footers (the same text at the same height on most pages) are removed first, so a
