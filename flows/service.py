@@ -345,9 +345,25 @@ def serve_forever(
             watcher.stop()
         if web_server is not None:
             web_server.stop()
+        _drain_prefect_workers()
         if server is not None:
             server.stop()
         log.info("stopped")
+
+
+def _drain_prefect_workers(timeout: float = 10.0) -> None:
+    """Flush Prefect's background log/event senders while their server is still up (else
+    they retry against a closed port at interpreter exit)."""
+    if "prefect" not in sys.modules:
+        return
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=timeout)
+        EventsWorker.drain_all(timeout=timeout)
+    except Exception as exc:  # best effort at shutdown
+        log.debug("draining prefect workers: %s", exc)
 
 
 def _serve(deployments: list[Any]) -> None:

@@ -78,6 +78,14 @@ def register(app: typer.Typer) -> None:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         serve_forever(sources_file=sources, web=web, web_port=web_port)
+        # Everything was stopped in order; don't let Prefect's leftover background threads
+        # (which may retry against the server we just stopped) delay or fail the exit.
+        import os
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     @app.command("demo")
     def demo_cmd() -> None:

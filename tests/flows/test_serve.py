@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,8 +33,11 @@ def test_serve_picks_up_inbox_files_and_stops_on_sigterm(radar_home: Path, db_ur
         code = stop(process)
     assert code == 0, log.read_text(errors="replace")[-3000:]
     # The Prefect server it started is gone with it.
-    server_log = (radar_home / "prefect" / "server.log").read_text(errors="replace")
-    assert "Uvicorn running" in server_log or "prefect server" in server_log.lower()
+    text = log.read_text(errors="replace")
+    match = re.search(r"prefect server on (http://127\.0\.0\.1:\d+/api)", text)
+    assert match is not None, text[-2000:]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(match.group(1) + "/health", timeout=5)
 
     from storage.db import open_db
     from storage.repo import list_series
