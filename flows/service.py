@@ -239,8 +239,7 @@ def start_web(host: str, port: int) -> WebServer | None:
 
     config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
-    # Signals belong to Prefect's serve() in the main thread, not to this thread's server.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # uvicorn installs signal handlers only in the main thread: signals stay with serve().
     thread = threading.Thread(target=server.run, name="radar-web", daemon=True)
     thread.start()
     return WebServer(server, thread)

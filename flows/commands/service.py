@@ -94,7 +94,12 @@ def register(app: typer.Typer) -> None:
         from storage.settings import load_settings
 
         settings = load_settings()
-        result = run_demo(settings.home, echo=lambda line: sys.stdout.write(line + "\n"))
+
+        def echo(line: str) -> None:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+        result = run_demo(settings.home, echo=echo)
         if not result.emails and not settings.smtp_url:
             sys.stdout.write("no alert emails were written (unexpected)\n")
             raise typer.Exit(1)
