@@ -15,7 +15,6 @@ from flows.prefect_env import ensure_prefect_env
 ensure_prefect_env()
 
 import hashlib  # noqa: E402
-import os  # noqa: E402
 import re  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import timedelta  # noqa: E402
@@ -57,14 +56,17 @@ class SourceDoc:
 
 
 def make_fetcher(state: DbFetchState | None = None) -> Fetcher:
-    """The poll's Fetcher. ``RADAR_FETCH_INTERVAL`` (s between requests to one host, default
-    1), ``RADAR_FETCH_RETRIES`` (default 3) and ``RADAR_FETCH_BACKOFF`` (default 0.5 s) tune
-    politeness; tests and the demo lower them for a site on 127.0.0.1."""
+    """The poll's Fetcher, tuned by the ``RADAR_FETCH_*`` settings (politeness per host and
+    the read timeout; see storage.settings)."""
+    from storage.settings import load_settings
+
+    settings = load_settings()
     return Fetcher(
         state=state,
-        per_host_interval=float(os.environ.get("RADAR_FETCH_INTERVAL", "1.0")),
-        retries=int(os.environ.get("RADAR_FETCH_RETRIES", "3")),
-        backoff=float(os.environ.get("RADAR_FETCH_BACKOFF", "0.5")),
+        per_host_interval=settings.fetch_interval,
+        retries=settings.fetch_retries,
+        backoff=settings.fetch_backoff,
+        timeout=(min(5.0, settings.fetch_timeout), settings.fetch_timeout),
     )
 
 

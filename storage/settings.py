@@ -36,6 +36,13 @@ class Settings:
     secret: str
     admin_email: str | None
     allow_private_networks: bool
+    #: Fetch politeness per host (``RADAR_FETCH_INTERVAL`` s between requests,
+    #: ``RADAR_FETCH_RETRIES``, ``RADAR_FETCH_BACKOFF`` s) and the read timeout
+    #: (``RADAR_FETCH_TIMEOUT`` s); tests and the demo lower them for a site on 127.0.0.1.
+    fetch_interval: float = 1.0
+    fetch_retries: int = 3
+    fetch_backoff: float = 0.5
+    fetch_timeout: float = 30.0
 
     @property
     def outbox_dir(self) -> Path:
@@ -70,4 +77,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         admin_email=merged.get("RADAR_ADMIN_EMAIL") or None,
         allow_private_networks=merged.get("RADAR_ALLOW_PRIVATE_NETWORKS", "")
         in {"1", "true", "yes"},
+        fetch_interval=float(merged.get("RADAR_FETCH_INTERVAL") or 1.0),
+        fetch_retries=int(merged.get("RADAR_FETCH_RETRIES") or 3),
+        fetch_backoff=float(merged.get("RADAR_FETCH_BACKOFF") or 0.5),
+        fetch_timeout=float(merged.get("RADAR_FETCH_TIMEOUT") or 30.0),
     )

@@ -124,3 +124,17 @@ def test_poll_delivers_over_smtp(
     body = message.get_body(("plain",))
     assert body is not None and "市规划和自然资源局" in body.get_content()
     assert outbox(radar_home) == []
+
+
+def test_slow_page_times_out_and_is_recorded_without_stopping_the_others(
+    polling: Path, site: Any, radar_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.poll_flow import poll_sources
+
+    monkeypatch.setenv("RADAR_FETCH_TIMEOUT", "0.5")
+    slow = _path(site.demo.articles["004"])
+    site.set_slow(slow, 3)
+    [report] = poll_sources(str(polling))
+    assert [f["url"] for f in report["failed"]] == [site.demo.articles["004"]]
+    assert "SourceUnavailable" in report["failed"][0]["error"]
+    assert len(report["ingested"]) == 3
