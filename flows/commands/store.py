@@ -8,8 +8,11 @@ SQLAlchemy is imported inside the command bodies so other commands stay light.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,14 +98,32 @@ def _print_series_list(factory: Any, as_json: bool) -> None:
     Console().print(table)
 
 
-def quiet_prefect() -> None:
+@contextmanager
+def quiet_prefect() -> Iterator[None]:
     """Keep Prefect's own console logging (server start/stop, run states, tracebacks of
     failed runs) out of a one-shot command's output: the command prints its result and
-    errors are one line. ``--debug`` or an explicit PREFECT_LOGGING_LEVEL keeps them."""
+    errors are one line. ``--debug`` keeps them.
+
+    The environment variable covers Prefect's logging set-up on first import; the logger
+    level covers a process where Prefect is already imported. Both are restored after."""
     from flows.cli import debug_enabled
 
-    if not debug_enabled():
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    if debug_enabled():
+        yield
+        return
+    previous = os.environ.get("PREFECT_LOGGING_LEVEL")
+    os.environ["PREFECT_LOGGING_LEVEL"] = "CRITICAL"
+    logger = logging.getLogger("prefect")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if previous is None:
+            os.environ.pop("PREFECT_LOGGING_LEVEL", None)
+        else:
+            os.environ["PREFECT_LOGGING_LEVEL"] = previous
 
 
 def _print_deliveries() -> None:
@@ -148,10 +169,10 @@ def register(app: typer.Typer) -> None:
                 raise StoreCliError(
                     f"{target}: is a directory (drop files into RADAR_HOME/inbox/ instead)"
                 )
-        quiet_prefect()
-        from flows.ingest_flow import run_ingest
+        with quiet_prefect():
+            from flows.ingest_flow import run_ingest
 
-        results = run_ingest(target, series)
+            results = run_ingest(target, series)
         if as_json:
             data = [r.to_json_dict() for r in results]
             _print_json(data[0] if len(data) == 1 else data)
