@@ -126,32 +126,37 @@ def change_predicate(
     return and_(_kinds_allow(session, sub, change.kind), unit_ok, keyword_ok)
 
 
+def _task_filter(session: Session, sub: Any, task: Any, *, title: str) -> ColumnElement[bool]:
+    """A stored task passes the subscriber's unit filter (one of its units, by alias key) and
+    keyword filter (in the document title or the task's title or text)."""
+    tu = aliased(TaskUnit)
+    return and_(
+        or_(
+            sub.unit_key.is_(None),
+            exists(
+                select(tu.id)
+                .where(tu.task_id == task.id, tu.unit_key == sub.unit_key)
+                .correlate_except(tu)
+            ),
+        ),
+        or_(
+            sub.keyword.is_(None),
+            _contains(session, literal(title), sub.keyword),
+            _contains(session, task.title, sub.keyword),
+            _contains(session, task.text, sub.keyword),
+        ),
+    )
+
+
 def new_document_predicate(
     session: Session, sub: Any, version_id: int, *, title: str
 ) -> ColumnElement[bool]:
     """A first version matches when one of its tasks matches the unit/keyword filters (or,
     with no unit filter, when the title holds the keyword); it counts as ``task_added``."""
     task = aliased(Task)
-    tu = aliased(TaskUnit)
     task_matches = exists(
         select(task.id)
-        .where(
-            task.version_id == version_id,
-            or_(
-                sub.unit_key.is_(None),
-                exists(
-                    select(tu.id)
-                    .where(tu.task_id == task.id, tu.unit_key == sub.unit_key)
-                    .correlate_except(tu)
-                ),
-            ),
-            or_(
-                sub.keyword.is_(None),
-                _contains(session, literal(title), sub.keyword),
-                _contains(session, task.title, sub.keyword),
-                _contains(session, task.text, sub.keyword),
-            ),
-        )
+        .where(task.version_id == version_id, _task_filter(session, sub, task, title=title))
         .correlate_except(task)
     )
     title_only = and_(
@@ -370,27 +375,10 @@ def matching_new_tasks(session: Session, facts: ChangeSetFacts, subscription_id:
     """Tasks of a first version that the subscriber's unit/keyword filters select."""
     version_id, facts_title = facts.version_id, facts.title
     sub = aliased(Subscription)
-    tu = aliased(TaskUnit)
     query = (
         select(Task)
         .join(sub, sub.id == subscription_id)
-        .where(
-            Task.version_id == version_id,
-            or_(
-                sub.unit_key.is_(None),
-                exists(
-                    select(tu.id)
-                    .where(tu.task_id == Task.id, tu.unit_key == sub.unit_key)
-                    .correlate_except(tu)
-                ),
-            ),
-            or_(
-                sub.keyword.is_(None),
-                _contains(session, literal(facts_title), sub.keyword),
-                _contains(session, Task.title, sub.keyword),
-                _contains(session, Task.text, sub.keyword),
-            ),
-        )
+        .where(Task.version_id == version_id, _task_filter(session, sub, Task, title=facts_title))
         .order_by(Task.ord)
     )
     return list(session.scalars(query).all())
