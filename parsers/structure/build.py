@@ -181,15 +181,19 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         for node in nodes:
             if not node.is_leaf:
                 continue
-            units, parts = _own_units(node)
-            units = units or _inherited_units(node)
+            own, parts = _own_units(node)
+            units = own or _inherited_units(node)
             cls = classified[id(node)]
             if cls is None:
                 ok = bool(units)
-            elif cls[0] == "task":
-                ok = bool(units) or cls[1] not in v.units_required_sections
+            elif cls[0] == "task" and cls[1] in v.units_required_sections:
+                # A 保障措施 item is assigned work when it is written as a work item: its own
+                # line states the work and it names its own units, inline or in a unit
+                # paragraph below (``（一）加强组织保障。…（责任单位：…）``). A bare heading over
+                # a general paragraph (``（一）加强统筹协调`` + text) is a safeguard, not a task.
+                ok = bool(own) and "。" in node.text
             else:
-                ok = False
+                ok = cls[0] == "task"
             if ok:
                 candidates.append((node, units, parts))
         if not candidates and meta.kind in ("plan", "notice"):
