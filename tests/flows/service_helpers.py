@@ -26,10 +26,13 @@ def radar_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_serve(home: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+def start_serve(
+    home: Path, env: dict[str, str], *args: str, web_port: int | None = None
+) -> subprocess.Popen[bytes]:
     log = (home / "serve.log").open("wb")
+    web = ["--web-port", str(web_port)] if web_port else ["--no-web"]
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "serve", "--no-web", *args],
+        [sys.executable, "-m", "flows.cli", "serve", *web, *args],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import urllib.request
 from pathlib import Path
 
@@ -15,11 +16,32 @@ from tests.flows.service_helpers import radar_env, start_serve, stop, wait_for
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except OSError:
+        return 0, ""
+
+
 def test_serve_picks_up_inbox_files_and_stops_on_sigterm(radar_home: Path, db_url: str) -> None:
     env = radar_env(radar_home, RADAR_DATABASE_URL=db_url)
-    process = start_serve(radar_home, env)
+    port = _free_port()
+    process = start_serve(radar_home, env, web_port=port)
     log = radar_home / "serve.log"
+    web = f"http://127.0.0.1:{port}"
     try:
+        # The web endpoints are served too: the subscribe form answers.
+        status, page = wait_for(
+            "the web pages", lambda: _get(web + "/")[0] == 200 and _get(web + "/"), 150, log
+        )
+        assert status == 200 and "subscribe" in page
         inbox = radar_home / "inbox"
         wait_for("the inbox", lambda: (inbox / "done").is_dir(), 150, log)
         shutil.copy(SEEDS / "002_152408040e809265.txt", inbox / "plan.txt")
@@ -38,6 +60,7 @@ def test_serve_picks_up_inbox_files_and_stops_on_sigterm(radar_home: Path, db_ur
     assert match is not None, text[-2000:]
     with pytest.raises(OSError):
         urllib.request.urlopen(match.group(1) + "/health", timeout=5)
+    assert _get(web + "/healthz")[0] == 0  # the web server stopped with it
 
     from storage.db import open_db
     from storage.repo import list_series
