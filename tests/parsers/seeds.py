@@ -1,4 +1,4 @@
-"""Paths of the seed fixtures (copied from ../shared so a clone has them)."""
+"""Paths of the seed fixtures (copied from the shared design folder so a clone has them)."""
 
 from __future__ import annotations
 
