@@ -104,7 +104,7 @@ class Metadata:
     consumed: set[int] = field(default_factory=set)
 
 
-def _find_title(paras: list[str], meta: Metadata) -> tuple[int, int] | None:
+def _find_title(paras: list[str]) -> tuple[int, int] | None:
     """(start, end) paragraph range of the title, or None."""
     endings = vocab().title_endings
     head = range(min(len(paras), 15))
@@ -165,7 +165,7 @@ def extract_metadata(paras: list[str], container_title: str | None = None) -> Me
             meta.consumed.add(i)
             break
 
-    span = _find_title(paras[:first_marker] if first_marker else paras, meta)
+    span = _find_title(paras[:first_marker] if first_marker else paras)
     title_end = -1
     if span:
         start, end = span
