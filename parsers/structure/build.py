@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from parsers.errors import ParseError
 from parsers.readers.base import Extracted
@@ -13,18 +12,9 @@ from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import Node, build_outline
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
+from parsers.targets import extract_targets
 
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
-
-TargetExtractor = Callable[..., list[Target]]
-
-
-def _target_extractor() -> TargetExtractor:
-    try:
-        from parsers.targets import extract_targets
-    except ImportError:  # pragma: no cover - only while parsers.targets is being written
-        return lambda text, **_: []
-    return extract_targets
 
 
 def heading_title(text: str) -> str:
@@ -167,7 +157,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     meta = extract_metadata(paras, container_title=cmeta.get("title"))
     body = _split_closing([p for i, p in enumerate(paras) if i not in meta.consumed])
     preamble, root = build_outline(body)
-    extract = _target_extractor()
+    extract = extract_targets
     forward_only = meta.kind in ("news", "reply")
     nodes = root.walk()
 
