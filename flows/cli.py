@@ -25,8 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: Command modules, in help order. A module that does not exist yet is skipped so the
-#: CLI keeps working while the project grows.
+#: Command modules, in help order (each light to import: heavy imports live in the commands).
 COMMAND_MODULES = (
     "flows.commands.parse",
     "flows.commands.diff",
@@ -55,13 +54,7 @@ def _root(
 
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = import_module(_name)
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is absent
-        if exc.name != _name:
-            raise
-        continue
-    _module.register(app)
+    import_module(_name).register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
