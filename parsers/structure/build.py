@@ -9,7 +9,7 @@ from parsers.readers.base import Extracted
 from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task, Unit
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
-from parsers.structure.outline import Node, build_outline
+from parsers.structure.outline import Node, build_outline, match_marker
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets
@@ -126,8 +126,6 @@ def _outline(node: Node) -> list[OutlineNode]:
 def _split_closing(body: list[str]) -> list[str]:
     """Drop the closing paragraphs (thanks, validity clause, contact line, 抄送) that follow
     the last numbered item, so they do not become part of the last task."""
-    from parsers.structure.outline import match_marker
-
     last = max((i for i, p in enumerate(body) if match_marker(p)), default=-1)
     if last < 0:
         return body

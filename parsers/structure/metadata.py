@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from parsers.schema import Proposal
+from parsers.structure.outline import cn_int, match_marker
+from parsers.structure.units import split_names
 from parsers.structure.vocab import vocab
 
 _DOCNUM = re.compile(
@@ -49,8 +51,6 @@ def iso_date(text: str) -> str | None:
         digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
         digits.update({"零": 0, "○": 0, "O": 0})
         y = int("".join(str(digits[c]) for c in m.group(1)))
-        from parsers.structure.outline import cn_int
-
         mo, d = cn_int(m.group(2)), cn_int(m.group(3))
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
@@ -130,8 +130,6 @@ def _find_title(paras: list[str]) -> tuple[int, int] | None:
         if any(joined.endswith(e) for e in endings):
             return i, j
     # No 关于… title: the first short line that is not a caption, number, date or heading.
-    from parsers.structure.outline import match_marker
-
     newsy = any(_CAPTION.search(paras[i]) or paras[i] in vocab().news_markers for i in head)
     for i in head:
         p = paras[i]
@@ -201,8 +199,6 @@ def extract_metadata(paras: list[str], container_title: str | None = None) -> Me
         if i in meta.consumed:
             continue
         if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p:
-            from parsers.structure.units import split_names
-
             # A 主送 list wrapped over lines: earlier lines end with a separator.
             first = i
             while (
@@ -264,8 +260,6 @@ def extract_metadata(paras: list[str], container_title: str | None = None) -> Me
 
 
 def _first_marker_index(paras: list[str]) -> int | None:
-    from parsers.structure.outline import match_marker
-
     for i, p in enumerate(paras):
         if match_marker(p):
             return i

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _CN_DIGITS = {
     "零": 0,
@@ -117,7 +118,10 @@ class Marker:
     rest: str
 
 
+@lru_cache(maxsize=4096)
 def match_marker(paragraph: str) -> Marker | None:
+    """The outline marker a paragraph starts with. Cached (bounded): metadata, the
+    closing-paragraph split and the outline builder all ask about the same paragraphs."""
     for style, pattern in MARKERS:
         m = pattern.match(paragraph)
         if m is None:
