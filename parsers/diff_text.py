@@ -79,11 +79,6 @@ _UNIT_CLAUSE_END_RE = re.compile(r"[^()（）\n]*[)）]?")
 _UNIT_KEYWORD_RE = re.compile(r"(?:单位|部门)\s*[:：]")
 
 
-def nfkc(text: str) -> str:
-    """Width-normalize (full-width letters, digits, brackets, ％ become half-width)."""
-    return unicodedata.normalize("NFKC", text)
-
-
 #: Full-width ASCII (！ to ～) and the ideographic space, as NFKC maps them, then the
 #: punctuation twins: one ``str.translate`` does what NFKC would do for almost every
 #: character of a Chinese government document, and NFKC itself (25 µs for a paragraph,
