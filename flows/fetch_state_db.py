@@ -53,11 +53,6 @@ class DbFetchState:
             put_fetch_state(session, url, last_status=status[:40], failures=failures)
             return failures
 
-    def failures(self, url: str) -> int:
-        with self._factory() as session:
-            row = get_fetch_state(session, url)
-            return row.failures if row is not None else 0
-
     def get_note(self, key: str) -> str | None:
         """A small status string stored under a non-URL key (health bookkeeping)."""
         with self._factory() as session:
