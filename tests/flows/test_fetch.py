@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC
-from pathlib import Path
 
 import pytest
 
@@ -24,8 +23,7 @@ from flows.fetch import (
 )
 from flows.site_fixture import FixtureSite, build_demo_site
 from flows.sources import SourceConfig, crawl_listing, parse_listing
-
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+from tests.flows.conftest import SEEDS
 
 
 @pytest.fixture

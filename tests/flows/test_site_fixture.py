@@ -18,8 +18,7 @@ from flows.site_fixture import (
     publish_revision,
 )
 from flows.sources import SourceConfig, find_attachments, parse_listing
-
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+from tests.flows.conftest import SEEDS
 
 
 @pytest.fixture
