@@ -20,7 +20,7 @@ from lxml import etree
 from parsers.errors import EncryptedDocument, ParseError, ResourceLimitExceeded
 from parsers.readers.base import Extracted
 from parsers.readers.docx_numbering import Numbering, w
-from parsers.text import clean_paragraph, normalize_space
+from parsers.text import clean_paragraphs, normalize_space
 
 MAIN_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -296,5 +296,4 @@ def read_docx(data: bytes) -> Extracted:
         raise ParseError("corrupt DOCX: the document has no body")
     walker = _Body(Numbering(numbering_xml, styles_xml))
     walker.block(body)
-    paragraphs = [c for c in (clean_paragraph(p) for p in walker.paragraphs) if c]
-    return Extracted(format="docx", paragraphs=paragraphs)
+    return Extracted(format="docx", paragraphs=clean_paragraphs(walker.paragraphs))

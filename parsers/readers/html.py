@@ -28,7 +28,7 @@ from parsers.readers.html_meta import (
     info_pairs,
     set_meta,
 )
-from parsers.text import clean_paragraph, decode_text, normalize_space
+from parsers.text import clean_paragraphs, decode_text, normalize_space
 
 # Decoding --------------------------------------------------------------------------------
 
@@ -403,9 +403,5 @@ def read_html(data: bytes) -> Extracted:
             cur.append(node)
     if cur:
         raw.append("".join(cur))
-    paragraphs = []
-    for p in raw:
-        c = clean_paragraph(p)
-        if c and not _FURNITURE.match(c):
-            paragraphs.append(c)
+    paragraphs = [c for c in clean_paragraphs(raw) if not _FURNITURE.match(c)]
     return Extracted(format="html", paragraphs=paragraphs, meta=meta)

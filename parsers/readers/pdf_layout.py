@@ -30,7 +30,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from parsers.text import clean_paragraph, is_cjk_char, join_wrapped
+from parsers.text import clean_paragraphs, is_cjk_char, join_wrapped
 
 
 @dataclass
@@ -370,4 +370,4 @@ def build_paragraphs(pages: list[list[Line]]) -> list[str]:
             prev = line
     if current:
         paragraphs.append(current)
-    return [c for c in (clean_paragraph(p) for p in paragraphs) if c]
+    return clean_paragraphs(paragraphs)
