@@ -203,8 +203,8 @@ def _info_box(soup: BeautifulSoup) -> Tag | None:
     return None
 
 
-def _block_lines(el: Tag) -> list[str]:
-    """Text of ``el`` as lines, one per block element or table cell."""
+def _raw_lines(el: Tag) -> list[str]:
+    """Text of ``el`` as raw lines, one per block element or table cell (not normalized)."""
     lines: list[str] = []
     cur: list[str] = []
     for node in _walk(el):
@@ -216,7 +216,12 @@ def _block_lines(el: Tag) -> list[str]:
             cur.append(node)
     if cur:
         lines.append("".join(cur))
-    return [x for x in (normalize_space(s) for s in lines) if x]
+    return lines
+
+
+def _block_lines(el: Tag) -> list[str]:
+    """Text of ``el`` as lines, one per block element or table cell."""
+    return [x for x in (normalize_space(s) for s in _raw_lines(el)) if x]
 
 
 def _attachments(soup: BeautifulSoup) -> list[dict[str, str | None]]:
@@ -392,16 +397,5 @@ def read_html(data: bytes) -> Extracted:
         meta["attachments"] = attachments
     body = _select_body(soup) or _densest_block(soup) or soup.body or soup
     _drop_related_boxes(body)
-    raw: list[str] = []
-    cur: list[str] = []
-    for node in _walk(body):
-        if node is _FLUSH:
-            if cur:
-                raw.append("".join(cur))
-                cur = []
-        elif isinstance(node, str):
-            cur.append(node)
-    if cur:
-        raw.append("".join(cur))
-    paragraphs = [c for c in clean_paragraphs(raw) if not _FURNITURE.match(c)]
+    paragraphs = [c for c in clean_paragraphs(_raw_lines(body)) if not _FURNITURE.match(c)]
     return Extracted(format="html", paragraphs=paragraphs, meta=meta)
