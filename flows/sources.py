@@ -317,25 +317,21 @@ def _title(anchor: Tag) -> str:
 
 def _date_in(container: Tag | None, anchor: Tag, url: str) -> tuple[bool, str | None]:
     """(has a date at all, ISO date or None). Short ``[05-05]`` dates borrow the URL's year."""
-    texts: list[str] = []
-    if container is not None:
-        texts.append(
-            " ".join(
-                _clean(s)
-                for s in container.find_all(string=True)
-                if not any(node is anchor for node in s.parents)
-            )
-        )
-    for text in texts:
-        match = _FULL_DATE.search(text)
-        if match:
-            return True, _iso(*match.groups())
-    url_date = _URL_DATE.search(urlsplit(url).path)
-    for text in texts:
-        match = _SHORT_DATE.search(text)
-        if match:
-            month, day = match.groups()
-            return True, _iso(url_date.group(1), month, day) if url_date else None
+    if container is None:
+        return False, None
+    text = " ".join(
+        _clean(s)
+        for s in container.find_all(string=True)
+        if not any(node is anchor for node in s.parents)
+    )
+    match = _FULL_DATE.search(text)
+    if match:
+        return True, _iso(*match.groups())
+    match = _SHORT_DATE.search(text)
+    if match:
+        month, day = match.groups()
+        url_date = _URL_DATE.search(urlsplit(url).path)
+        return True, _iso(url_date.group(1), month, day) if url_date else None
     return False, None
 
 
