@@ -509,7 +509,9 @@ class Fetcher:
         """The parsed robots.txt, or None when there is none we can read (= all allowed).
 
         Following RFC 9309 for 4xx, and the brief for 5xx/unreachable: a government WAF that
-        errors on robots.txt must not silence a source. Refusals (unsafe address) propagate.
+        errors on robots.txt must not silence a source. A refused robots.txt (unsafe address,
+        too large, too many redirects) counts as none too: the page request itself goes
+        through the same guard and is refused there. Only a TLS error propagates.
         """
         try:
             response = self._exchange(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES)
