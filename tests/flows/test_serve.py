@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from flows.service import free_port
 from tests.flows.conftest import SEEDS
 from tests.flows.service_helpers import radar_env, start_serve, stop, wait_for
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow, pytest.mark.timeout(240)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -32,7 +26,7 @@ def _get(url: str) -> tuple[int, str]:
 
 def test_serve_picks_up_inbox_files_and_stops_on_sigterm(radar_home: Path, db_url: str) -> None:
     env = radar_env(radar_home, RADAR_DATABASE_URL=db_url)
-    port = _free_port()
+    port = free_port()
     process = start_serve(radar_home, env, web_port=port)
     log = radar_home / "serve.log"
     web = f"http://127.0.0.1:{port}"
