@@ -13,7 +13,7 @@ import pytest
 
 from parsers.errors import ResourceLimitExceeded, UnsupportedFormat
 from parsers.pipeline import parse_bytes
-from parsers.sandbox import DEFAULT_LIMITS, Limits, ParserPool, parse_untrusted
+from parsers.sandbox import DEFAULT_LIMITS, Limits, ParserPool, _shared_pool, parse_untrusted
 
 SEEDS = Path(__file__).parents[1] / "fixtures" / "seeds"
 MiB = 1024 * 1024
@@ -104,3 +104,9 @@ def test_parse_untrusted_uses_a_shared_pool() -> None:
     data = (SEEDS / "004_2276e3ffef9e3d8c.pdf").read_bytes()
     doc = parse_untrusted(data, "reply.pdf")
     assert doc.to_json_dict() == parse_bytes(data).to_json_dict()
+    shared = _shared_pool(DEFAULT_LIMITS)
+    pid = shared.pid
+    assert pid is not None  # the call above ran in the shared pool's worker ...
+    parse_untrusted(data, "reply.pdf")
+    assert _shared_pool(DEFAULT_LIMITS) is shared  # ... and the next call reuses it
+    assert shared.pid == pid
