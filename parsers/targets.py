@@ -513,8 +513,10 @@ def extract_targets(
     out: list[Target] = []
 
     for idx, m in enumerate(matches):
+        if _inside(excluded, m.start()):
+            continue
         quantity = _quantity(v, norm, m)
-        if quantity is None or _inside(excluded, m.start()):
+        if quantity is None:
             continue
         value, value_max, unit = quantity
 
