@@ -247,11 +247,9 @@ class _Body:
 
     def table(self, tbl: etree._Element) -> None:
         for tr in tbl.iter(w("tr")):
-            if tr.getparent() is not tbl and tr.getparent() is not None:
-                # Rows of nested tables are read with their cell; sdt-wrapped rows too.
-                parent = tr.getparent()
-                if parent is None or parent.tag != w("sdtContent"):
-                    continue
+            parent = tr.getparent()
+            if parent is not tbl and parent is not None and parent.tag != w("sdtContent"):
+                continue  # a nested table's row: read with its cell (sdt-wrapped rows are ours)
             cells: list[list[str]] = []
             for tc in tr:
                 if tc.tag == w("sdt"):
