@@ -257,6 +257,10 @@ def test_leading_run(text: str, ems: float) -> None:
 def test_real_pdf_joins_across_pages_and_fixes_spacing() -> None:
     paragraphs = read_pdf((SEEDS / "004_2276e3ffef9e3d8c.pdf").read_bytes()).paragraphs
     text = "\n".join(paragraphs)
+    # Sentences that run from the foot of page 1 (and page 2) onto the next page: one
+    # paragraph each, joined without a break or a page number in between.
+    assert "打造一批高端研发机构、培育一批优质企业" in text
+    assert "联合潘毅、徐匡一等六位外籍院士，北京大学" in text
     assert "2022年1月24日" in text
     assert "第343号" in text
     assert not any(p.startswith(("—", "- ")) for p in paragraphs)
