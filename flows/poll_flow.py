@@ -58,6 +58,7 @@ def poll_source(
     """One poll of one source; returns a JSON-able report (links, ingested, failed, health)."""
     logger = get_run_logger()
     config = find_source(name, sources_file)
+    sources = str(sources_path(sources_file))
     factory = db_factory()
     state = DbFetchState(factory)
     report: dict[str, Any] = {
@@ -84,7 +85,7 @@ def poll_source(
                     deliver=False,
                     conditional=True,
                     source=name,
-                    sources_file=str(sources_path(sources_file)),
+                    sources_file=sources,
                     published=item.date,
                 )
             except Exception as exc:  # recorded, reported, and the other links go on
