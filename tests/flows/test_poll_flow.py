@@ -130,6 +130,8 @@ def test_slow_page_times_out_and_is_recorded_without_stopping_the_others(
     polling: Path, site: Any, radar_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.poll_flow import poll_sources
+    from storage.db import open_db
+    from storage.repo import get_fetch_state
 
     monkeypatch.setenv("RADAR_FETCH_TIMEOUT", "0.5")
     slow = _path(site.demo.articles["004"])
@@ -137,4 +139,9 @@ def test_slow_page_times_out_and_is_recorded_without_stopping_the_others(
     [report] = poll_sources(str(polling))
     assert [f["url"] for f in report["failed"]] == [site.demo.articles["004"]]
     assert "SourceUnavailable" in report["failed"][0]["error"]
+    assert "timeout" in report["failed"][0]["error"]
     assert len(report["ingested"]) == 3
+    _, factory = open_db()
+    with factory() as session:
+        state = get_fetch_state(session, site.demo.articles["004"])
+        assert state is not None and state.failures == 1
