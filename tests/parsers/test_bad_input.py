@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import struct
 import subprocess
 import time
@@ -28,6 +27,7 @@ from parsers.errors import (
     ResourceLimitExceeded,
     UnsupportedFormat,
 )
+from parsers.readers.legacy import soffice_path
 from parsers.sandbox import parse_untrusted
 from tests.parsers.test_readers_docx import make_docx, p
 
@@ -298,11 +298,11 @@ def test_absurdly_nested_html() -> None:
 
 
 @pytest.mark.skipif(
-    shutil.which("soffice") is None and shutil.which("libreoffice") is None,
+    soffice_path() is None,
     reason="LibreOffice is not installed: legacy .doc/.wps files are refused",
 )
 def test_legacy_doc_is_converted(tmp_path: Path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice") or ""
+    soffice = soffice_path() or ""
     src = tmp_path / "seed.docx"
     src.write_bytes((SEEDS / "004_2276e3ffef9e3d8c.docx").read_bytes())
     subprocess.run(
@@ -316,7 +316,7 @@ def test_legacy_doc_is_converted(tmp_path: Path) -> None:
 
 
 def test_legacy_doc_without_libreoffice_is_refused_by_name() -> None:
-    if shutil.which("soffice") or shutil.which("libreoffice"):
+    if soffice_path() is not None:
         pytest.skip("LibreOffice is installed")
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096)
     with pytest.raises(UnsupportedFormat, match="install LibreOffice"):
