@@ -161,14 +161,14 @@ class Level:
 
 def _parse_level(el: etree._Element) -> Level:
     restart_el = el.find(w("lvlRestart"))
+    legal_el = el.find(w("isLgl"))
     return Level(
         start=_int(el.find(w("start")), 1),
         fmt=_val(el.find(w("numFmt")), "decimal") or "decimal",
         text=_val(el.find(w("lvlText")), "") or "",
         restart=_int(restart_el, 0) if restart_el is not None else None,
         suffix=_val(el.find(w("suff")), "tab") or "tab",
-        legal=el.find(w("isLgl")) is not None
-        and _val(el.find(w("isLgl")), "1") not in ("0", "false"),
+        legal=legal_el is not None and _val(legal_el, "1") not in ("0", "false"),
     )
 
 
