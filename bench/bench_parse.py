@@ -87,12 +87,6 @@ def main(argv: list[str]) -> int:
     pages = sum(page_count(d) for d in files)
     print(f"{len(files)} seed PDFs, {pages} pages per round, {rounds} round(s)")
 
-    def reader(data: bytes) -> object:
-        return extract(data)
-
-    def full(data: bytes) -> object:
-        return parse_bytes(data)
-
     results: dict[str, list[float]] = {"raw": [], "reader": [], "full": [], "pool": []}
     with ParserPool() as pool:
 
@@ -100,12 +94,12 @@ def main(argv: list[str]) -> int:
             return pool.parse(data)
 
         # Warm up: imports, pdfium init, the worker process, caches.
-        for fn in (raw_pdfium, reader, full, pooled):
+        for fn in (raw_pdfium, extract, parse_bytes, pooled):
             timed(fn, files)
         for _ in range(rounds):
             results["raw"].append(timed(raw_pdfium, files))
-            results["reader"].append(timed(reader, files))
-            results["full"].append(timed(full, files))
+            results["reader"].append(timed(extract, files))
+            results["full"].append(timed(parse_bytes, files))
             results["pool"].append(timed(pooled, files))
     plumber = [timed(pdfplumber_only, files) for _ in range(plumber_rounds)]
 
