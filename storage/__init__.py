@@ -6,7 +6,7 @@ Entry points other packages use (import the submodule; nothing heavy is imported
   ``write_session``;
 * ``storage.models``   — the tables (documents, change sets, alerts outbox, fetch state);
 * ``storage.identity`` — ``canonical_title``, ``resolve_series``;
-* ``storage.ingest``   — ``ingest`` (atomic, idempotent), ``ingest_file``, ``content_hash``;
+* ``storage.ingest``   — ``ingest`` (atomic, idempotent), ``parse_file_bytes``, ``content_hash``;
 * ``storage.repo``     — ``series_history``, ``load_version``, ``load_parsed_version``,
   ``tasks_for_unit``, ``get_fetch_state``/``put_fetch_state`` …;
 * ``storage.settings`` — ``load_settings()``.

@@ -27,7 +27,6 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -37,7 +36,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
 from storage.db import write_session
-from storage.errors import StorageError
 from storage.identity import SeriesMatch, derive_series_key, resolve_series
 from storage.models import (
     Change,
@@ -491,31 +489,3 @@ def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:
         return parse_bytes(data, filename)
     parsed: ParsedDocument = parse_untrusted(data, filename)
     return parsed
-
-
-def ingest_file(
-    path: str | Path,
-    series_key: str | None = None,
-    *,
-    on_change_set: ChangeSetHook | None = None,
-) -> IngestResult:
-    """Read, parse and ingest one local file into the configured database (the CLI body).
-
-    ``on_change_set`` is passed through so a flow can queue alerts in the same transaction.
-    """
-    from storage.db import open_db
-
-    file = Path(path)
-    if not file.is_file():
-        raise StorageError(f"{file}: no such file")
-    data = file.read_bytes()
-    parsed = parse_file_bytes(data, file.name)
-    _, factory = open_db()
-    return ingest(
-        factory,
-        data,
-        parsed,
-        filename=file.name,
-        series_key=series_key,
-        on_change_set=on_change_set,
-    )

@@ -1,8 +1,8 @@
 """``radar ingest FILE``, ``radar history SERIES``, ``radar show SERIES [--version N]``.
 
-Thin wrappers: the work is :func:`storage.ingest.ingest_file` and the queries in
-:mod:`storage.repo`, so the Prefect flow (flows helper) can call the same functions.
-SQLAlchemy is imported inside the command bodies so other commands stay light.
+Thin wrappers: ``ingest`` runs :func:`flows.ingest_flow.run_ingest` (the Prefect flow),
+``history``/``show`` the queries in :mod:`storage.repo`. Prefect and SQLAlchemy are
+imported inside the command bodies so other commands stay light.
 """
 
 from __future__ import annotations
