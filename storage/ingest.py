@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -249,7 +249,7 @@ def _record_fetch(
     )
 
 
-def _existing(session: Session, version: Version, status: str, match_reason: str) -> IngestResult:
+def _existing(version: Version, status: str, match_reason: str) -> IngestResult:
     series = version.series
     return IngestResult(
         series_key=series.key,
@@ -319,7 +319,7 @@ def _ingest_once(
     same = session.scalars(stmt.order_by(Version.id).limit(1)).first()
     if same is not None:
         _record_fetch(session, same, "same_bytes", raw_hash, meta)
-        return _existing(session, same, "same_bytes", "same bytes")
+        return _existing(same, "same_bytes", "same bytes")
 
     # 2. Which series; the same canonical content there already?
     match: SeriesMatch = resolve_series(
@@ -332,7 +332,7 @@ def _ingest_once(
         )
         if same is not None:
             _record_fetch(session, same, "same_content", raw_hash, meta)
-            return _existing(session, same, "same_content", "same content")
+            return _existing(same, "same_content", "same content")
 
     # 3. A new version (of a new series, perhaps).
     status = "new_version"
@@ -359,9 +359,7 @@ def _ingest_once(
             .order_by(Version.seq.desc())
             .limit(1)
         )
-    seq = (
-        session.scalar(select(func.max(Version.seq)).where(Version.series_id == series.id)) or 0
-    ) + 1
+    seq = previous.seq + 1 if previous is not None else 1
     doc = parsed.to_json_dict()
     published = meta["published"] or parsed.published
     if published and not doc.get("published"):
