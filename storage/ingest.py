@@ -86,13 +86,9 @@ def content_hash(parsed: ParsedDocument) -> str:
 
 
 def default_diff(old: ParsedDocument, new: ParsedDocument) -> list[dict[str, Any]]:
-    """``parsers.diff`` when it is installed; no changes while it is absent."""
-    try:
-        from parsers.diff import diff_documents
-    except ModuleNotFoundError as exc:
-        if exc.name not in {"parsers.diff", "parsers"}:
-            raise
-        return []
+    """The contract change objects ``parsers.diff`` finds between two versions."""
+    from parsers.diff import diff_documents
+
     changes: list[dict[str, Any]] = diff_documents(old, new).to_json_dict()["changes"]
     return changes
 
@@ -476,14 +472,8 @@ def ingest(
 
 
 def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:
-    """Parse with the sandbox (``parsers.sandbox.parse_untrusted``) when it exists."""
-    try:
-        from parsers.sandbox import parse_untrusted
-    except ModuleNotFoundError as exc:
-        if exc.name != "parsers.sandbox":
-            raise
-        from parsers import parse_bytes
+    """Parse untrusted bytes in the sandbox (``parsers.sandbox.parse_untrusted``)."""
+    from parsers.sandbox import parse_untrusted
 
-        return parse_bytes(data, filename)
     parsed: ParsedDocument = parse_untrusted(data, filename)
     return parsed
