@@ -123,7 +123,8 @@ class SeriesMatch:
     citing: bool = False
 
 
-def _latest_version(session: Session, series_id: int) -> Version | None:
+def latest_version(session: Session, series_id: int) -> Version | None:
+    """The series' current version (highest ``seq``), or None for a series with none yet."""
     return session.scalar(
         select(Version).where(Version.series_id == series_id).order_by(Version.seq.desc()).limit(1)
     )
@@ -146,7 +147,7 @@ def _find_related(session: Session, parsed: ParsedDocument) -> Version | None:
         ):
             if is_citing_kind(series.kind):
                 continue
-            latest = _latest_version(session, series.id)
+            latest = latest_version(session, series.id)
             if latest is not None:
                 return latest
     return None
@@ -195,7 +196,7 @@ def resolve_series(
         ):
             if not _compatible(series, citing):
                 continue
-            latest = _latest_version(session, series.id)
+            latest = latest_version(session, series.id)
             reason = f"same canonical title '{canon}'"
             if parsed.doc_number and latest is not None and latest.doc_number != parsed.doc_number:
                 reason += f" (new doc number {parsed.doc_number})"

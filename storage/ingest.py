@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
 from storage.db import write_session
-from storage.identity import SeriesMatch, derive_series_key, resolve_series
+from storage.identity import SeriesMatch, derive_series_key, latest_version, resolve_series
 from storage.models import (
     Change,
     ChangeSet,
@@ -349,12 +349,7 @@ def _ingest_once(
         session.flush()
         previous = None
     else:
-        previous = session.scalar(
-            select(Version)
-            .where(Version.series_id == series.id)
-            .order_by(Version.seq.desc())
-            .limit(1)
-        )
+        previous = latest_version(session, series.id)
     seq = previous.seq + 1 if previous is not None else 1
     doc = parsed.to_json_dict()
     published = meta["published"] or parsed.published
