@@ -170,13 +170,6 @@ def series_history(session: Session, key: str) -> list[VersionInfo]:
     return [_info(r) for r in rows]
 
 
-def version_info(session: Session, version_id: int) -> VersionInfo:
-    row = session.execute(_version_info_stmt().where(Version.id == version_id)).first()
-    if row is None:
-        raise VersionNotFound(f"version id {version_id}: no such version")
-    return _info(row)
-
-
 def load_version(
     session: Session, series_key: str, seq: int | None = None
 ) -> tuple[VersionInfo, ParsedDocument]:
