@@ -10,7 +10,7 @@ owns the transaction (a CLI command, a web request, a test).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, null, select
@@ -20,7 +20,7 @@ from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.headers import domain_of
 from alerts.kinds import expand_kinds, signup_limits
 from alerts.message import message_id_for
-from storage.models import Delivery, SignupEvent, Subscription
+from storage.models import Delivery, SignupEvent, Subscription, utcnow
 from storage.settings import load_settings
 from storage.units import unit_key
 
@@ -31,10 +31,6 @@ ORIGINS = ("cli", "web")
 _EMAIL = re.compile(
     r"^[^@\s<>()\[\]\\,;:\"]{1,64}@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]{2,}$|^[^@\s<>()\[\]\\,;:\"]{1,64}@localhost$"
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalize_email(email: str) -> str:

@@ -28,11 +28,10 @@ from alerts.subscriptions import (
     describe,
     list_subscriptions,
     subscribe,
-    utcnow,
 )
 from alerts.tokens import make_token, read_token
 from storage.db import write_session
-from storage.models import ChangeSet, Subscription
+from storage.models import ChangeSet, Subscription, utcnow
 from storage.settings import load_settings
 
 
