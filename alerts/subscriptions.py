@@ -26,6 +26,8 @@ from storage.units import unit_key
 
 MODES = ("instant", "daily")
 ORIGINS = ("cli", "web")
+#: Statuses of a subscription that still counts (may get mail now or after confirming).
+LIVE = ("active", "pending")
 
 # Deliberately simple: one @, no spaces/controls/brackets, a dotted domain (or localhost).
 _EMAIL = re.compile(
@@ -132,27 +134,30 @@ def subscribe(
         "kinds": expand_kinds(list(kinds) if kinds else None),
         "mode": mode,
     }
-    existing = session.scalars(
-        select(Subscription)
-        .where(Subscription.email == address, Subscription.status.in_(("active", "pending")))
-        .order_by(Subscription.id)
-    ).all()
-    for sub in existing:
-        if sub.status == "active" and _same_filters(sub, wanted):
+    same = [
+        sub
+        for sub in session.scalars(
+            select(Subscription)
+            .where(Subscription.email == address, Subscription.status.in_(LIVE))
+            .order_by(Subscription.id)
+        )
+        if _same_filters(sub, wanted)
+    ]
+    for sub in same:
+        if sub.status == "active":
             return sub
+    pending = [sub for sub in same if sub.status == "pending"]
 
     if origin == "web":
         check_rate_limit(session, address, ip, now=now)
         session.add(SignupEvent(email=address, ip=ip, created_at=now))
-        for sub in existing:
-            if sub.status == "pending" and _same_filters(sub, wanted):
-                sub.status = "unsubscribed"
-                sub.unsubscribed_at = now
-    elif origin == "cli":
-        for sub in existing:
-            if sub.status == "pending" and _same_filters(sub, wanted):
-                sub.status, sub.confirmed_at = "active", now
-                return sub
+        for sub in pending:
+            sub.status = "unsubscribed"
+            sub.unsubscribed_at = now
+    elif pending:  # the operator confirms an open web sign-up by repeating it
+        sub = pending[0]
+        sub.status, sub.confirmed_at = "active", now
+        return sub
 
     sub = Subscription(
         email=address,
@@ -200,9 +205,7 @@ def unsubscribe(
     """Unsubscribe every live subscription of ``email`` (or just ``subscription_id``); count."""
     now = now or utcnow()
     address = normalize_email(email)
-    query = select(Subscription).where(
-        Subscription.email == address, Subscription.status.in_(("active", "pending"))
-    )
+    query = select(Subscription).where(Subscription.email == address, Subscription.status.in_(LIVE))
     if subscription_id is not None:
         query = query.where(Subscription.id == subscription_id)
     subs = session.scalars(query).all()
@@ -241,5 +244,5 @@ def list_subscriptions(
     if email is not None:
         query = query.where(Subscription.email == normalize_email(email))
     if not include_inactive:
-        query = query.where(Subscription.status.in_(("active", "pending")))
+        query = query.where(Subscription.status.in_(LIVE))
     return list(session.scalars(query).all())
