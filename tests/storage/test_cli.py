@@ -92,20 +92,6 @@ def test_errors_are_one_line(radar_home: Path, capsys: pytest.CaptureFixture[str
     assert code == 1 and "no such file" in err
 
 
-def _parser_works() -> bool:
-    try:
-        from parsers import parse_bytes
-
-        doc = parse_bytes((SEEDS / "002_152408040e809265.txt").read_bytes(), "002.txt")
-    except Exception:
-        return False
-    return len(doc.tasks) > 0
-
-
-needs_parser = pytest.mark.skipif(not _parser_works(), reason="parser not available yet")
-
-
-@needs_parser
 def test_ingest_seed_file_twice(radar_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seed = SEEDS / "002_152408040e809265.txt"
     code, out, _ = run(["ingest", str(seed), "--json"], capsys)

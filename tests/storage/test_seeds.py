@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from storage.ingest import content_hash, ingest
@@ -22,16 +21,6 @@ def _parse(name: str) -> Any:
     from parsers import parse_bytes
 
     return parse_bytes((SEEDS / name).read_bytes(), name)
-
-
-def _parser_works() -> bool:
-    try:
-        return len(_parse(f"{S002}.txt").tasks) > 0
-    except Exception:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _parser_works(), reason="parser not available yet")
 
 
 def _ingest(factory: Any, name: str, **kw: Any) -> Any:
@@ -52,8 +41,7 @@ def test_every_seed_is_stored_once(session_factory: Any) -> None:
 
 def test_seed_002_in_three_formats_is_one_version(session_factory: Any) -> None:
     docs = {ext: _parse(f"{S002}.{ext}") for ext in ("txt", "docx", "pdf")}
-    if len({content_hash(d) for d in docs.values()}) != 1:
-        pytest.skip("parser does not yet give identical content for TXT/DOCX/PDF of 002")
+    assert len({content_hash(d) for d in docs.values()}) == 1
     first = _ingest(session_factory, f"{S002}.docx")
     assert first.status == "new_series"
     for ext in ("pdf", "txt"):
