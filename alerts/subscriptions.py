@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, null, select
+from sqlalchemy import ColumnElement, func, null, select
 from sqlalchemy.orm import Session
 
 from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
@@ -71,9 +71,9 @@ def describe(sub: Subscription) -> str:
         parts.append(f"关键词：{sub.keyword}")
     if sub.kinds:
         parts.append("类型：" + ",".join(str(k) for k in sub.kinds))
+    if not parts:
+        parts.append("全部变更")
     parts.append("每日汇总" if sub.mode == "daily" else "即时提醒")
-    if not (sub.series_key or sub.issuer or sub.unit or sub.keyword or sub.kinds):
-        parts.insert(0, "全部变更")
     return "；".join(parts)
 
 
@@ -81,21 +81,15 @@ def check_rate_limit(session: Session, email: str, ip: str | None, *, now: datet
     """Refuse a web sign-up when this address or IP signed up too often in the window."""
     limits = signup_limits()
     since = now - timedelta(hours=limits["window_hours"])
-    by_email = session.scalar(
-        select(func.count())
-        .select_from(SignupEvent)
-        .where(SignupEvent.email == email, SignupEvent.created_at >= since)
-    )
-    if (by_email or 0) >= limits["per_email"]:
+
+    def recent(match: ColumnElement[bool]) -> int:
+        query = select(func.count()).select_from(SignupEvent)
+        return session.scalar(query.where(match, SignupEvent.created_at >= since)) or 0
+
+    if recent(SignupEvent.email == email) >= limits["per_email"]:
         raise RateLimited(f"{email}: too many sign-ups for this address, try again later")
-    if ip:
-        by_ip = session.scalar(
-            select(func.count())
-            .select_from(SignupEvent)
-            .where(SignupEvent.ip == ip, SignupEvent.created_at >= since)
-        )
-        if (by_ip or 0) >= limits["per_ip"]:
-            raise RateLimited(f"{ip}: too many sign-ups from this address, try again later")
+    if ip and recent(SignupEvent.ip == ip) >= limits["per_ip"]:
+        raise RateLimited(f"{ip}: too many sign-ups from this address, try again later")
 
 
 def subscribe(
