@@ -29,7 +29,7 @@ from alerts.subscriptions import (
     list_subscriptions,
     subscribe,
 )
-from alerts.tokens import make_token, read_token
+from alerts.tokens import Purpose, make_token, read_token
 from storage.db import write_session
 from storage.models import ChangeSet, Subscription, utcnow
 from storage.settings import load_settings
@@ -107,26 +107,15 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     def confirm_page(token: Annotated[str, Query()] = "") -> HTMLResponse:
         """Shows a button only: mail scanners prefetch links, and a GET that confirmed would
         let them complete somebody else's sign-up, defeating double opt-in."""
-        settings = load_settings()
         try:
-            with factory()() as session:
-                sub = _sub_from("confirm", token, session)
-                email, filters, status = sub.email, describe(sub), sub.status
+            email, filters, status = _peek("confirm", token)
         except InvalidToken as exc:
             return _page("链接无效", status=400, message=f"确认链接无效或已失效（{exc}）。")
         if status == "active":
             return _page("已确认", message="该订阅此前已确认。")
         if status != "pending":
             return _page("链接无效", status=400, message="确认链接已失效（订阅已取消）。")
-        action = f"{settings.base_url}/confirm?token={token}"
-        return _page(
-            "确认订阅",
-            page="button",
-            email=email,
-            filters=filters,
-            action=action,
-            button="确认订阅",
-        )
+        return _button("confirm", token, email, filters, title="确认订阅", button="确认订阅")
 
     @app.post("/confirm", response_class=HTMLResponse)
     def do_confirm(token: Annotated[str, Query()] = "") -> HTMLResponse:
@@ -142,30 +131,39 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
             return _page("已确认", message="该订阅此前已确认。")
         return _page("订阅成功", message="订阅已确认，有相关变更时我们会发邮件通知您。")
 
-    def _sub_from(purpose: str, token: str, session: Session) -> Subscription:
+    def _sub_from(purpose: Purpose, token: str, session: Session) -> Subscription:
         settings = load_settings()
-        claims = read_token(settings.secret, purpose, token)  # type: ignore[arg-type]
+        claims = read_token(settings.secret, purpose, token)
         sub = session.get(Subscription, claims.subscription_id)
         if sub is None or sub.email != claims.email:
             raise InvalidToken(f"{purpose} link does not match any subscription")
         return sub
 
+    def _peek(purpose: Purpose, token: str) -> tuple[str, str, str]:
+        """(email, filter summary, status) of the token's subscription, read-only."""
+        with factory()() as session:
+            sub = _sub_from(purpose, token, session)
+            return sub.email, describe(sub), sub.status
+
+    def _button(
+        path: str, token: str, email: str, filters: str, *, title: str, button: str
+    ) -> HTMLResponse:
+        """What a GET shows: a button that POSTs back to the same link."""
+        action = f"{load_settings().base_url}/{path}?token={token}"
+        return _page(
+            title, page="button", email=email, filters=filters, action=action, button=button
+        )
+
     @app.get("/unsubscribe", response_class=HTMLResponse)
     def unsubscribe_page(token: Annotated[str, Query()] = "") -> HTMLResponse:
         """Shows a button; a GET must never unsubscribe (link scanners prefetch URLs)."""
-        settings = load_settings()
         try:
-            with factory()() as session:
-                sub = _sub_from("unsubscribe", token, session)
-                email, filters, status = sub.email, describe(sub), sub.status
+            email, filters, status = _peek("unsubscribe", token)
         except InvalidToken as exc:
             return _page("链接无效", status=400, message=f"退订链接无效（{exc}）。")
         if status == "unsubscribed":
             return _page("已退订", message="该订阅已退订。")
-        action = f"{settings.base_url}/unsubscribe?token={token}"
-        return _page(
-            "退订", page="button", email=email, filters=filters, action=action, button="确认退订"
-        )
+        return _button("unsubscribe", token, email, filters, title="退订", button="确认退订")
 
     @app.post("/unsubscribe", response_class=HTMLResponse)
     def one_click_unsubscribe(token: Annotated[str, Query()] = "") -> HTMLResponse:
