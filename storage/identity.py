@@ -135,9 +135,8 @@ def _compatible(series: Series, citing: bool) -> bool:
     return is_citing_kind(series.kind) == citing
 
 
-def _find_related(session: Session, parsed: ParsedDocument) -> Version | None:
+def _find_related(session: Session, parsed: ParsedDocument, adjusted: str | None) -> Version | None:
     candidates: list[str] = []
-    adjusted = adjusted_title(parsed.title)
     if adjusted:
         candidates.append(canonical_title(adjusted))
     candidates.extend(canonical_title(c) for c in parsed.cites)
@@ -162,12 +161,11 @@ def resolve_series(
 ) -> SeriesMatch:
     """Decide the series of ``parsed`` (see the module docstring for the order of evidence)."""
     canon = canonical_title(parsed.title)
-    related = _find_related(session, parsed)
+    adjusted = adjusted_title(parsed.title)
+    related = _find_related(session, parsed, adjusted)
     # An adjustment notice counts as citing only when the document it adjusts is known:
     # "关于推进结构调整的通知" is an ordinary notice.
-    citing = is_citing_kind(parsed.kind) or (
-        related is not None and adjusted_title(parsed.title) is not None
-    )
+    citing = is_citing_kind(parsed.kind) or (related is not None and adjusted is not None)
 
     def match(series: Series | None, reason: str) -> SeriesMatch:
         # A notice citing its own plan's title is not "related" to an earlier version of itself.
