@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.content import section_for_subscription
-from alerts.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from alerts.errors import DeliveryError, PermanentDeliveryError
 from alerts.headers import clean_header, domain_of
 from alerts.message import compose, message_id_for
 from alerts.render import RenderedEmail, SectionView, render_alert, render_confirm
@@ -370,7 +370,7 @@ def _send_one(
         report.dead += 1
         report.errors.append(f"delivery {delivery_id} to {outgoing.recipient}: {exc}")
         return
-    except (TemporaryDeliveryError, DeliveryError) as exc:
+    except DeliveryError as exc:  # temporary, or a transport that does not say: retry
         if attempts >= MAX_ATTEMPTS:
             _mark(
                 session_factory,
