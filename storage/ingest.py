@@ -48,7 +48,7 @@ from storage.models import (
     TaskUnit,
     Version,
 )
-from storage.rawstore import put_raw
+from storage.rawstore import get_raw, put_raw
 from storage.units import unit_key
 
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
@@ -215,8 +215,7 @@ def _change_rows(
             summary=change.get("summary"),
             payload=change,
         )
-        units = _change_units(change, new_task, old_task)
-        row.units = units
+        row.units = _change_units(change, new_task, old_task)
         rows.append(row)
     return rows
 
@@ -289,8 +288,6 @@ def _old_side(
 
 
 def _reparse(need: _NeedsBaseline) -> ParsedDocument | None:
-    from storage.rawstore import get_raw
-
     try:
         return parse_file_bytes(get_raw(need.raw_hash), need.filename or "document")
     except Exception:  # any failure: fall back to the stored parse (see _old_side)
