@@ -148,9 +148,7 @@ def real_pipeline() -> tuple[Any, Any] | None:
         return None
 
     def diff(old: ParsedDocument, new: ParsedDocument) -> list[dict[str, Any]]:
-        result = diff_documents(old, new)
-        changes = result.changes if hasattr(result, "changes") else result
-        return [c if isinstance(c, dict) else c.model_dump(mode="json") for c in changes]
+        return [c.model_dump(mode="json") for c in diff_documents(old, new).changes]
 
     return parse_bytes, diff
 
