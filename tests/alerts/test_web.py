@@ -130,9 +130,14 @@ def test_one_click_unsubscribe_from_the_email_and_get_does_not_unsubscribe(
     )
     assert resp.status_code == 200
     assert "set-cookie" not in resp.headers
-    assert _subs(session_factory)[0].status == "unsubscribed"
-    # A second POST is idempotent.
+    [gone] = _subs(session_factory)
+    assert gone.status == "unsubscribed" and gone.unsubscribed_at is not None
+    # A second POST is idempotent: same answer, the first unsubscription's time is kept.
     assert httpx.post(url, timeout=10).status_code == 200
+    again = _subs(session_factory)
+    assert [(s.status, s.unsubscribed_at) for s in again] == [
+        ("unsubscribed", gone.unsubscribed_at)
+    ]
 
     manage = re.search(r"https://\S+/manage\?token=\S+", body_text(msg))
     assert manage
