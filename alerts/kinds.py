@@ -13,11 +13,7 @@ from importlib import resources
 from typing import Any
 
 from alerts.errors import InvalidFilter
-from parsers.diff import SEVERITY
 
-#: Change kinds that can trigger an email on their own (the rest are ``info``): the diff's
-#: severity table is the one source of truth.
-ALERT_KINDS = tuple(kind for kind, severity in SEVERITY.items() if severity == "alert")
 #: Kinds whose *task's* units count as "this unit's task changed" for the unit filter.
 TASK_UNIT_KINDS = ("goal_changed", "goal_added", "goal_removed", "task_added", "task_removed")
 
