@@ -52,7 +52,7 @@ from storage.rawstore import get_raw, put_raw
 from storage.units import unit_key
 
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
-ChangeSetHook = Callable[[Session, int], None]
+ChangeSetHook = Callable[[Session, int], object]
 
 #: Keys left out of the content hash: they describe the container or the website, not what
 #: the document says (a PDF and a DOCX of one text must hash alike).
