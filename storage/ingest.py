@@ -12,7 +12,8 @@
 
 Races between workers are settled by unique constraints (``series.key``, ``(series_id,
 seq)``, ``(series_id, content_hash)``): the loser gets an ``IntegrityError``, and the whole
-transaction is retried once, re-resolving identity against what the winner committed. On
+transaction is retried (up to ``MAX_CONFLICT_RETRIES`` times), re-resolving identity against
+what the winner committed. On
 SQLite the write transaction starts with ``BEGIN IMMEDIATE`` so workers simply queue.
 
 When the previous version was parsed by another ``PARSER_VERSION``, its raw bytes are parsed
@@ -53,6 +54,9 @@ from storage.units import unit_key
 
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
 ChangeSetHook = Callable[[Session, int], object]
+#: Each conflict means another worker committed first, so a retry sees more; one retry is
+#: normally enough, a few guard against a worker losing two keys in a row under load.
+MAX_CONFLICT_RETRIES = 3
 
 #: Keys left out of the content hash: they describe the container or the website, not what
 #: the document says (a PDF and a DOCX of one text must hash alike).
@@ -455,7 +459,7 @@ def ingest(
                 )
         except IntegrityError:
             conflicts += 1
-            if conflicts > 1:
+            if conflicts > MAX_CONFLICT_RETRIES:
                 raise
         except _NeedsBaseline as need:
             if need.version_id in baselines:  # pragma: no cover - defensive
