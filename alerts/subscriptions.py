@@ -20,9 +20,9 @@ from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.headers import domain_of
 from alerts.kinds import expand_kinds, signup_limits
 from alerts.message import message_id_for
+from parsers.units_alias import unit_key
 from storage.models import Delivery, SignupEvent, Subscription, utcnow
 from storage.settings import load_settings
-from storage.units import unit_key
 
 MODES = ("instant", "daily")
 ORIGINS = ("cli", "web")

@@ -48,7 +48,7 @@ def _free_port() -> int:
 
 
 def _subscription_rows(n: int, rng: random.Random) -> list[dict[str, Any]]:
-    from storage.units import unit_key
+    from parsers.units_alias import unit_key
 
     rows = []
     for i in range(n):

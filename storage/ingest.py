@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
+from parsers.units_alias import unit_key
 from storage.db import write_session
 from storage.identity import SeriesMatch, derive_series_key, latest_version, resolve_series
 from storage.models import (
@@ -50,7 +51,6 @@ from storage.models import (
     Version,
 )
 from storage.rawstore import get_raw, put_raw
-from storage.units import unit_key
 
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
 ChangeSetHook = Callable[[Session, int], object]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parsers.schema import ParsedDocument
+from parsers.units_alias import unit_key
 from storage.errors import SeriesNotFound, VersionNotFound
 from storage.identity import canonical_title
 from storage.models import (
@@ -27,7 +28,6 @@ from storage.models import (
     Version,
     utcnow,
 )
-from storage.units import unit_key
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from parsers.units_alias import unit_key
 from storage.ingest import content_hash, ingest
 from storage.models import (
     Base,
@@ -33,7 +34,6 @@ from storage.repo import (
     series_history,
     tasks_for_unit,
 )
-from storage.units import unit_key
 from tests.storage.docs import plan, target, task
 
 UNITS_CHANGE = {

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from parsers.units_alias import unit_key
 from storage.ingest import content_hash, ingest
 from storage.models import Change, ChangeUnit, Version
 from storage.repo import series_history, tasks_for_unit
-from storage.units import unit_key
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 S002 = "002_152408040e809265"
