@@ -45,6 +45,10 @@ class Table:
     grid: list[list[str]]
     inherited: list[list[bool]]
     paragraphs: list[str] = field(default_factory=list)
+    #: Rows that open a new page of a table continued over a page break (PDF): a cell
+    #: merged across the break prints its text only above it, so an empty cell there
+    #: may continue the cell above.
+    page_starts: list[int] = field(default_factory=list)
 
     @classmethod
     def from_rows(cls, rows: list[list[TableCell]]) -> Table:

@@ -33,7 +33,7 @@ from parsers.schema import Task, Unit
 from parsers.structure.outline import match_marker
 from parsers.structure.units import split_names
 from parsers.targets import extract_targets
-from parsers.text import clean_paragraph
+from parsers.text import clean_paragraph, join_wrapped
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
@@ -143,6 +143,30 @@ def first_clause(text: str) -> str:
     return text.strip().rstrip("。")
 
 
+def _name_lines(text: str) -> list[str]:
+    """The lines of a unit cell, a name broken over two lines joined again.
+
+    A PDF cell's lines are told apart by geometry, which cannot see a wrap one character
+    short of the border (``区委组织`` / ``部、区民政局``, ``区委宣传部（区文明`` / ``办）``);
+    a line with an open bracket, a line ending in 、, or a next line that starts with a
+    closing bracket or 、 or is a lone character, is not a whole name.
+    """
+    lines = [x.strip() for x in text.split("\n") if x.strip()]
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        if prev and (
+            sum(prev.count(o) for o in "（(") > sum(prev.count(c) for c in "）)")
+            or prev.endswith(("、", "，", ","))
+            or line.startswith(("）", ")", "、"))
+            or len(re.split("[、，,；;]", line)[0]) == 1
+        ):
+            out[-1] = prev + line
+        else:
+            out.append(line)
+    return out
+
+
 def cell_units(text: str, role: str) -> list[Unit]:
     """The unit names of one unit cell: each line split on 、，；, a trailing '*' = lead.
 
@@ -151,8 +175,7 @@ def cell_units(text: str, role: str) -> list[Unit]:
     """
     empty = header_vocab().empty
     out: list[Unit] = []
-    for line in text.split("\n"):
-        line = line.strip()
+    for line in _name_lines(text):
         if not line or line in empty:
             continue
         for name in split_names(line):
@@ -240,11 +263,52 @@ def _row_task(
     )
 
 
+def _row_number(row: list[str], cols: Columns) -> bool:
+    """True if the row starts a numbered row: a 序号 cell, or a marker in its task cell."""
+    for c, (kind, _) in enumerate(cols.kinds):
+        if kind == "seq":
+            return bool(row[c].strip())
+    return match_marker(clean_paragraph(row[cols.task])) is not None
+
+
+def _join_page_breaks(table: Table, cols: Columns) -> None:
+    """Resolve what a page break did to a table (PDF): a row that opens a page without a
+    number while the row above has one is the rest of that row (its cells join the
+    cells above); in a new row, an empty category or unit cell continues the cell
+    above (a merged cell prints its text only before the break)."""
+    for r in sorted(table.page_starts, reverse=True):
+        if not 0 < r < len(table.grid):
+            continue
+        row, above = table.grid[r], table.grid[r - 1]
+        if not _row_number(row, cols) and _row_number(above, cols):
+            for c, (a, b) in enumerate(zip(above, row, strict=True)):
+                if not b or table.inherited[r][c]:
+                    continue
+                above[c] = join_wrapped(a, b)
+                # Rows merged with this cell below the break copied the fragment.
+                k = r + 1
+                while k < len(table.grid) and table.inherited[k][c] and table.grid[k][c] == b:
+                    table.grid[k][c] = above[c]
+                    k += 1
+            del table.grid[r], table.inherited[r]
+            continue
+        for c, (kind, _) in enumerate(cols.kinds):
+            if kind in ("category", "units") and not row[c].strip() and above[c].strip():
+                k = r
+                while k < len(table.grid) and (k == r or table.inherited[k][c]):
+                    if table.grid[k][c].strip():
+                        break
+                    table.grid[k][c] = above[c]
+                    table.inherited[k][c] = True
+                    k += 1
+
+
 def table_tasks(table: Table, table_no: int) -> list[Task] | None:
     """The tasks of a task table, or None when the table is not one."""
     cols = find_header(table.grid)
     if cols is None:
         return None
+    _join_page_breaks(table, cols)
     tasks: list[Task] = []
     ctx = _RowContext(group=[])
     for r in range(cols.row + 1, len(table.grid)):
