@@ -10,6 +10,7 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
+from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets
@@ -192,7 +193,8 @@ def _dedupe(targets: list[Target]) -> list[Target]:
 
 
 def build_document(extracted: Extracted) -> ParsedDocument:
-    paras = clean_paragraphs(extracted.paragraphs)
+    raw_paras, table_tasks = take_task_tables(extracted)
+    paras = clean_paragraphs(raw_paras)
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
@@ -247,6 +249,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 targets=_dedupe(extract(text)),
             )
         )
+
+    tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
     goals: list[Target] = []
