@@ -15,6 +15,12 @@ from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets
 
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
+# A stage heading that carries its year gives it to the numbers below it: "（二）建设及试运行
+# 阶段（2025年年底前）" (sh_jtw_2024-11-21), "2023年：…" / "到2025年：" stage lines of 三年行动
+# plans, "（一）集中攻坚阶段（2023年8月至11月）" (sh_fxmz_2023-09-04).
+_HEADING_YEAR = re.compile(
+    r"(?:^|[（(])\s*(?:到|至|力争到)?\s*((?:19|20)\d{2})\s*年(?:年?底|末)?(?:前)?\s*(?:[）)：:]|\d{1,2}月)"
+)
 
 
 def heading_title(text: str) -> str:
@@ -137,14 +143,26 @@ def _split_closing(body: list[str]) -> list[str]:
 
 
 def _dedupe(targets: list[Target]) -> list[Target]:
+    """Drop a target read twice (a paragraph seen as preamble and as a goal section); two
+    targets of one sentence with the same value but different metrics stay apart
+    (建成1000亩以上开放休闲林地5个，300亩以上开放休闲林地5个)."""
     seen: set[tuple[object, ...]] = set()
     out = []
     for t in targets:
-        key = (t.text, t.value, t.value_max, t.unit, t.year)
+        key = (t.text, t.metric, t.value, t.value_max, t.unit, t.year)
         if key not in seen:
             seen.add(key)
             out.append(t)
     return out
+
+
+def heading_year(node: Node) -> int | None:
+    """The year written on the nearest enclosing stage heading, if any."""
+    for anc in [node, *reversed(node.ancestors())]:
+        m = _HEADING_YEAR.search(_node_title(anc)) if anc.style != "lead" else None
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def build_document(extracted: Extracted) -> ParsedDocument:
@@ -210,7 +228,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 text=text,
                 units=units,
                 # A task states future work by definition, even in a reply or news item.
-                targets=_dedupe(extract(text)),
+                targets=_dedupe(extract(text, default_year=heading_year(node))),
             )
         )
 
@@ -234,6 +252,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             intro = " ".join([section.text, *section.body][:2])
             m = _YEAR_INTRO.search(intro)
             default_year = int(m.group(1)) if m else None
+        default_year = heading_year(node) or default_year
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
             goals.extend(
