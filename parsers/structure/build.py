@@ -156,6 +156,28 @@ def _dedupe(targets: list[Target]) -> list[Target]:
     return out
 
 
+_LIST_DASHES = ("——", "—", "-", "·", "•", "●")
+
+
+def _goal_intro_year(node: Node, cls: tuple[str, str] | None) -> tuple[int | None, bool]:
+    """The due year of a goal section's lead (到2025年，…), and whether it covers ``node``'s
+    paragraphs as a whole: the node is an item below the lead, or the lead ends with ：."""
+    if not cls or cls[0] != "goal":
+        return None, False
+    section = node
+    while (
+        section.parent is not None
+        and section.parent.style is not None
+        and (_section_kind(_node_title(section)) is None)
+    ):
+        section = section.parent
+    lead = [section.text, *section.body][:2]
+    m = _YEAR_INTRO.search(" ".join(lead))
+    if not m:
+        return None, False
+    return int(m.group(1)), section is not node or lead[-1].rstrip().endswith(("：", ":"))
+
+
 def heading_year(node: Node) -> int | None:
     """The year written on the nearest enclosing stage heading, if any."""
     for anc in [node, *reversed(node.ancestors())]:
@@ -239,26 +261,17 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         if id(node) in task_ids:
             continue
-        cls = classified[id(node)]
-        default_year = None
-        if cls and cls[0] == "goal":
-            section = node
-            while (
-                section.parent is not None
-                and section.parent.style is not None
-                and (_section_kind(_node_title(section)) is None)
-            ):
-                section = section.parent
-            intro = " ".join([section.text, *section.body][:2])
-            m = _YEAR_INTRO.search(intro)
-            default_year = int(m.group(1)) if m else None
-        default_year = heading_year(node) or default_year
+        intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
+        own_year = heading_year(node)
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
+            # The year of a dated lead (到2025年，…：) covers the items it introduces, not a
+            # separate sentence after it (sh_lsc_2025-02-28: 50%以上 has no year).
+            covered = lead_in or para.lstrip().startswith(_LIST_DASHES)
             goals.extend(
                 extract(
                     strip_annotation(para, find_units(para)),
-                    default_year=default_year,
+                    default_year=own_year or (intro_year if covered else None),
                     forward_only=forward_only,
                 )
             )
