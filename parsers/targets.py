@@ -39,7 +39,7 @@ from typing import Any
 from parsers.numbers import CN_NUMERAL_CHARS, parse_number, to_halfwidth
 from parsers.schema import Comparator, Target, number
 
-__all__ = ["VOCAB_PATH", "extract_targets"]
+__all__ = ["VOCAB_PATH", "extract_targets", "is_threshold_heading"]
 
 VOCAB_PATH = Path(__file__).parent / "data" / "target_vocab.toml"
 
@@ -110,6 +110,8 @@ class _Vocab:
     lone_articles: frozenset[str]
     fixed_words: tuple[str, ...]
     reject_after: tuple[str, ...]
+    threshold_before: tuple[str, ...]
+    threshold_headings: tuple[str, ...]
     cn_reject_after: tuple[str, ...]
     approx_infix: dict[str, Comparator]
     slogans_after_unit: tuple[re.Pattern[str], ...]
@@ -125,6 +127,7 @@ class _Vocab:
     bare_reject_after: tuple[str, ...]
     year_bounds: tuple[int, int]
     forward: re.Pattern[str]
+    forward_nouns: re.Pattern[str] | None
     past: re.Pattern[str]
     cut_after: re.Pattern[str]
     drop_words: re.Pattern[str]
@@ -202,6 +205,8 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         lone_articles=frozenset(nums["lone_articles"]),
         fixed_words=tuple(sorted(nums.get("fixed_words", []), key=len, reverse=True)),
         reject_after=tuple(nums["reject_after"]),
+        threshold_before=tuple(nums.get("threshold_before", [])),
+        threshold_headings=tuple(data["sections"]["threshold_headings"]),
         cn_reject_after=tuple(nums.get("cn_reject_after", [])),
         approx_infix=dict(nums["approx_infix"]),
         slogans_after_unit=tuple(re.compile(p) for p in nums["slogans_after_unit"]),
@@ -217,6 +222,9 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         bare_reject_after=tuple(yr["bare_reject_after"]),
         year_bounds=(int(yr["earliest"]), int(yr["latest"])),
         forward=re.compile(_alternation(fwd["markers"])),
+        forward_nouns=re.compile(_alternation(fwd["forward_nouns"]))
+        if fwd.get("forward_nouns")
+        else None,
         past=re.compile("|".join(f"(?:{p})" for p in past_parts)),
         cut_after=re.compile(
             f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
@@ -476,6 +484,8 @@ def _metric_before(v: _Vocab, before: str) -> str:
 def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
     """Reject ordinals, estimates and articles: 第六版, 数千名, 一批, 百家争鸣."""
     if text[max(0, start - 2) : start].endswith(v.reject_after):
+        return False
+    if text[max(0, start - 6) : start].rstrip().endswith(v.threshold_before):
         return False
     if text.startswith(v.fixed_words, start):
         return False
@@ -762,7 +772,14 @@ def _deadline_metric(v: _Vocab, norm: str, start: int, end: int) -> str:
 
 def _forward_positions(v: _Vocab, text: str, start: int, end: int, years: list[_Year]) -> list[int]:
     """End offsets of the forward-looking words of one sentence (将, 力争, 到2025年, ...)."""
-    found = [m.end() for m in v.forward.finditer(text, start, end)]
+    nouns = (
+        [m.span() for m in v.forward_nouns.finditer(text, start, end)] if v.forward_nouns else []
+    )
+    found = [
+        m.end()
+        for m in v.forward.finditer(text, start, end)
+        if not any(a <= m.start() < b for a, b in nouns)
+    ]
     found.extend(y.end for y in years if y.forward)
     return sorted(found)
 
@@ -816,3 +833,8 @@ def _pick_year(years: list[_Year], pos: int, default: int | None) -> int | None:
     if bare_before:
         return bare_before[-1].year
     return default
+
+
+def is_threshold_heading(title: str) -> bool:
+    """A heading of conditions, types or scope (三、项目实施条件): its numbers are no goals."""
+    return any(w in title for w in _vocab().threshold_headings)

@@ -12,7 +12,7 @@ from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import Node, build_outline, match_marker
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
-from parsers.targets import extract_targets
+from parsers.targets import extract_targets, is_threshold_heading
 
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
 # A stage heading that carries its year gives it to the numbers below it: "（二）建设及试运行
@@ -261,6 +261,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         if id(node) in task_ids:
             continue
+        if any(is_threshold_heading(_node_title(a)) for a in [node, *node.ancestors()]):
+            continue  # conditions, types, scope: thresholds, not goals
         intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
         own_year = heading_year(node)
         texts = [node.text, *node.body] if "。" in node.text else node.body
