@@ -34,9 +34,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from parsers.diff import place_of
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
-from parsers.units_alias import unit_key
+from parsers.units_alias import unit_key, unit_keys
 from storage.db import write_session
 from storage.identity import SeriesMatch, derive_series_key, latest_version, resolve_series
 from storage.models import (
@@ -181,8 +182,14 @@ def _find_task(change: dict[str, Any], doc: ParsedDocument, side: str) -> Any:
     return None
 
 
-def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[ChangeUnit]:
-    """added/removed units of a change, and the units of its task in either version."""
+def _change_units(
+    change: dict[str, Any], new_task: Any, old_task: Any, place: str | None = None
+) -> list[ChangeUnit]:
+    """added/removed units of a change, and the units of its task in either version.
+
+    A unit of a body with two plaques in the document's place (成都: 市经信局 = 市新经济委) is
+    stored under the keys of all its names there, so a subscriber to either name matches.
+    """
     units: list[ChangeUnit] = []
     seen: set[tuple[str, str]] = set()
     named: list[tuple[str, str]] = [
@@ -194,10 +201,10 @@ def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[
             named += [(u.name, "task_unit") for u in task.units]
     named += [(n, "task_unit") for n in change.get("units") or [] if isinstance(n, str)]
     for name, relation in named:
-        key = unit_key(name)
-        if (key, relation) not in seen:
-            seen.add((key, relation))
-            units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
+        for key in unit_keys(name, place):
+            if (key, relation) not in seen:
+                seen.add((key, relation))
+                units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
     return units
 
 
@@ -205,6 +212,7 @@ def _change_rows(
     change_set_id: int, changes: list[dict[str, Any]], old: ParsedDocument, new: ParsedDocument
 ) -> list[Change]:
     rows: list[Change] = []
+    place = place_of(old) or place_of(new)
     for i, change in enumerate(changes):
         new_task = _find_task(change, new, "after")
         old_task = _find_task(change, old, "before")
@@ -219,7 +227,7 @@ def _change_rows(
             summary=change.get("summary"),
             payload=change,
         )
-        row.units = _change_units(change, new_task, old_task)
+        row.units = _change_units(change, new_task, old_task, place)
         rows.append(row)
     return rows
 
