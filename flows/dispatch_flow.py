@@ -15,8 +15,7 @@ ensure_prefect_env()
 
 from typing import Any  # noqa: E402
 
-from prefect import flow, get_run_logger  # noqa: E402
-
+from flows.orchestrate import flow, run_logger  # noqa: E402
 from flows.tasks import send_alerts  # noqa: E402
 
 
@@ -24,5 +23,5 @@ from flows.tasks import send_alerts  # noqa: E402
 def dispatch_alerts() -> dict[str, Any]:
     """Send every due delivery once; returns the counts (claimed, sent, retrying, dead)."""
     report = send_alerts()
-    get_run_logger().info("dispatch: %s", report)
+    run_logger().info("dispatch: %s", report)
     return report

@@ -47,10 +47,17 @@ def register(app: typer.Typer) -> None:
         source: str | None = typer.Option(None, "--source", help="Poll only this source."),
         as_json: bool = typer.Option(False, "--json", help="Print the poll reports as JSON."),
     ) -> None:
-        """One poll cycle of the configured sites now (new and changed documents)."""
-        from flows.prefect_env import ensure_prefect_env
+        """One poll cycle of the configured sites now (new and changed documents).
 
-        ensure_prefect_env(quiet=True)
+        Through Prefect when PREFECT_API_URL is set or ``radar serve`` runs, else in this
+        process (no temporary Prefect server)."""
+        from flows.commands.runs import prepare_runs
+        from flows.sources import load_sources
+        from storage.settings import load_settings
+
+        # A malformed sources file is one line before anything starts.
+        load_sources(sources or load_settings().sources_file)
+        prepare_runs()
         from flows.poll_flow import poll_sources
 
         reports = poll_sources(str(sources) if sources else None, source)
