@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from storage.errors import StorageError
 
@@ -148,7 +148,14 @@ class _GivenSettings(Settings):
     """Settings from a given mapping only (``load_settings(env=...)``): no process env."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any, **_: Any) -> Any:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
 
@@ -163,7 +170,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if env is None:
             return Settings(_env_file=home / ".env", RADAR_HOME=home)  # type: ignore[call-arg]
         values = {k: v for k, v in env.items() if k.startswith("RADAR_")}
-        return _GivenSettings(_env_file=None, **{**values, "RADAR_HOME": home})  # type: ignore[arg-type]
+        return _GivenSettings(_env_file=None, **{**values, "RADAR_HOME": home})  # type: ignore[arg-type,call-arg]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
 

@@ -75,7 +75,14 @@ def register(app: typer.Typer) -> None:
         ),
         web: bool = typer.Option(True, "--web/--no-web", help="Serve the web endpoints."),
         web_port: int | None = typer.Option(
-            None, "--web-port", help="Port of the web endpoints (default: from RADAR_BASE_URL)."
+            None,
+            "--web-port",
+            help="Port of the web pages (default: RADAR_WEB_PORT, else RADAR_BASE_URL's port).",
+        ),
+        prefect_port: int | None = typer.Option(
+            None,
+            "--prefect-port",
+            help="Port of the Prefect server and UI (default: RADAR_PREFECT_PORT, 4200).",
         ),
     ) -> None:
         """The long-running service: schedules, alert trigger, inbox watcher, web; stops on SIGTERM."""
@@ -84,7 +91,22 @@ def register(app: typer.Typer) -> None:
         from flows.service import serve_forever
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        serve_forever(sources_file=sources, web=web, web_port=web_port)
+        # One line per HTTP request (Prefect's client polls its API every few seconds)
+        # would bury what matters in the serve log.
+        for noisy in ("httpx", "httpcore", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+        def echo(line: str) -> None:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+        serve_forever(
+            sources_file=sources,
+            web=web,
+            web_port=web_port,
+            prefect_port=prefect_port,
+            echo=echo,
+        )
         # Everything was stopped in order; don't let Prefect's leftover background threads
         # (which may retry against the server we just stopped) delay or fail the exit.
         import os
