@@ -54,11 +54,13 @@ class SourceDoc:
 def make_fetcher(state: DbFetchState | None = None) -> Fetcher:
     """The poll's Fetcher, tuned by the ``RADAR_FETCH_*`` settings (politeness per host and
     the read timeout; see storage.settings)."""
+    from flows.fetch import robots_cache
     from storage.settings import load_settings
 
     settings = load_settings()
     return Fetcher(
         state=state,
+        robots=robots_cache(settings.home / "cache" / "robots"),
         per_host_interval=settings.fetch_interval,
         retries=settings.fetch_retries,
         backoff=settings.fetch_backoff,
@@ -150,7 +152,10 @@ def store_document(
         published=doc.published,
         on_change_set=hook,
     )
-    return result, hook.as_dict()
+    info = hook.as_dict()
+    if result.held:  # storage held them: the earlier version could not be re-parsed
+        info["held"] = result.held
+    return result, info
 
 
 @task(name="send-alerts", no_cache=True)
