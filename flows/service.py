@@ -294,6 +294,7 @@ def start_web(host: str, port: int) -> WebServer | None:
 
 def build_deployments(sources_file: Path | None) -> list[Any]:
     """The deployments ``radar serve`` serves (and ``prefect.yaml`` mirrors for workers)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.events import DeploymentEventTrigger
 
     from flows.dispatch_flow import dispatch_alerts
@@ -312,6 +313,11 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
                 )
             ],
             interval=DISPATCH_INTERVAL_SECONDS,
+            # One run at a time; one triggered meanwhile is cancelled, and the running one
+            # sends until nothing is due (flows.dispatch_flow): runs are coalesced.
+            concurrency_limit=ConcurrencyLimitConfig(
+                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+            ),
             description="Deliver due alerts when a document changes; every 10 min as a net.",
         ),
         dispatch_alerts.to_deployment(

@@ -38,7 +38,138 @@ def _print_poll(reports: list[dict[str, Any]]) -> None:
             sys.stdout.write(f"  health: {report['health']}\n")
 
 
+def gather_status() -> dict[str, Any]:
+    """What runs where: the serve process and its URLs, where a CLI run would go, each
+    source's last poll, the alert queue and the inbox."""
+    import os
+
+    from flows.prefect_env import api_is_up, read_serve_file
+    from storage.settings import load_settings
+
+    settings = load_settings()
+    serve = read_serve_file(settings.serve_file)
+    if serve is not None:
+        serve["api_up"] = api_is_up(str(serve.get("api_url", "")))
+    if os.environ.get("PREFECT_API_URL"):
+        runs = f"through PREFECT_API_URL={os.environ['PREFECT_API_URL']}"
+    elif serve is not None and serve["api_up"]:
+        runs = f"through radar serve (pid {serve['pid']}) at {serve['api_url']}"
+    else:
+        runs = "in this process (no Prefect server: nothing shows in a UI)"
+    status: dict[str, Any] = {
+        "home": str(settings.home),
+        "database": settings.database_url.split("@")[-1],
+        "serve": serve,
+        "cli_runs": runs,
+        "mail": "SMTP " + settings.smtp_url.split("@")[-1]
+        if settings.smtp_url
+        else f"files in {settings.outbox_dir}",
+        "sources": _sources_status(settings),
+        "deliveries": {},
+        "inbox": {
+            sub or "waiting": _count_files(settings.inbox_dir / sub)
+            for sub in ("", "failed", "done")
+        },
+    }
+    if settings.database_url.startswith("sqlite") and not (settings.home / "radar.db").exists():
+        return status  # nothing stored yet; don't create a database to say so
+    from alerts.dispatch import status_counts
+    from storage.db import open_db
+
+    _, factory = open_db()
+    with factory() as session:
+        status["deliveries"] = status_counts(session)
+    return status
+
+
+def _count_files(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.iterdir() if p.is_file() and not p.name.endswith(".error.txt"))
+
+
+def _sources_status(settings: Any) -> list[dict[str, Any]]:
+    """Each configured source with its listing's last check (from the fetch state)."""
+    from flows.sources import SourcesError, load_sources
+
+    if not settings.sources_file.is_file():
+        return []
+    try:
+        configs = load_sources(settings.sources_file)
+    except SourcesError as exc:
+        return [{"error": str(exc)}]
+    if not configs:
+        return []
+    from storage.db import open_db
+    from storage.repo import get_fetch_state
+
+    _, factory = open_db()
+    out = []
+    with factory() as session:
+        for config in configs:
+            row = get_fetch_state(session, config.url)
+            out.append(
+                {
+                    "name": config.name,
+                    "url": config.url,
+                    "last_checked": row.last_checked_at.isoformat(timespec="seconds")
+                    if row is not None and row.last_checked_at
+                    else None,
+                    "last_status": row.last_status if row is not None else None,
+                    "failures": row.failures if row is not None else 0,
+                }
+            )
+    return out
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    out = sys.stdout.write
+    out(f"RADAR_HOME   {status['home']}\n")
+    out(f"database     {status['database']}\n")
+    serve = status["serve"]
+    if serve is None:
+        out("serve        not running\n")
+    else:
+        up = "" if serve["api_up"] else " (its Prefect API does not answer)"
+        out(f"serve        running, pid {serve['pid']}{up}\n")
+        if serve.get("ui_url"):
+            out(f"  Prefect UI {serve['ui_url']}\n")
+        if serve.get("web_url"):
+            out(f"  web pages  {serve['web_url']}/\n")
+    out(f"CLI runs     {status['cli_runs']}\n")
+    out(f"mail         {status['mail']}\n")
+    for source in status["sources"] or [{"error": "no sources configured"}]:
+        if "error" in source:
+            out(f"sources      {source['error']}\n")
+            continue
+        when = source["last_checked"] or "never polled"
+        fails = f", {source['failures']} failures" if source["failures"] else ""
+        out(f"source       {source['name']}: last poll {when} ({source['last_status']}{fails})\n")
+    d = status["deliveries"]
+    if d:
+        waiting = d.get("queued", 0) + d.get("retrying", 0)
+        out(
+            f"alerts       {d.get('sent', 0)} sent, {waiting} waiting, "
+            f"{d.get('digest_pending', 0)} for digests, {d.get('dead', 0)} dead\n"
+        )
+    inbox = status["inbox"]
+    out(
+        f"inbox        {inbox['waiting']} waiting, {inbox['failed']} failed, {inbox['done']} done\n"
+    )
+
+
 def register(app: typer.Typer) -> None:
+    @app.command("status")
+    def status_cmd(
+        as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    ) -> None:
+        """What runs where: serve and its URLs, each source's last poll, queues."""
+        status = gather_status()
+        if as_json:
+            sys.stdout.write(json.dumps(status, ensure_ascii=False, indent=2, default=str) + "\n")
+        else:
+            _print_status(status)
+
     @app.command("poll")
     def poll_cmd(
         sources: Path | None = typer.Option(
