@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     _state["debug"] = "--debug" in args
     try:
         # With standalone_mode=False click returns the code of typer.Exit instead of raising.
-        code = app(args=args, standalone_mode=False)
+        code = app(args=args, prog_name="radar", standalone_mode=False)
         if isinstance(code, int) and code:
             raise SystemExit(code)
     except SystemExit:

@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
     @app.command("parse")
     def parse_cmd(
         files: list[Path] = typer.Argument(
-            ..., metavar="FILE...", help="PDF, DOCX, HTML, TXT (or .doc/.wps with LibreOffice)."
+            ..., metavar="FILE", help="PDF, DOCX, HTML, TXT (or .doc/.wps with LibreOffice)."
         ),
         as_json: bool = typer.Option(
             False, "--json", help="Print the radar.document/1 JSON (JSON Lines for several files)."

@@ -203,7 +203,7 @@ def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
         targets: list[str] = typer.Argument(
-            ..., metavar="FILE|URL...", help="Local files (PDF, DOCX, HTML, TXT) or http(s) URLs."
+            ..., metavar="FILE|URL", help="Local files (PDF, DOCX, HTML, TXT) or http(s) URLs."
         ),
         series: str | None = typer.Option(
             None, "--series", help="Store as a version of this series key (one target only)."
