@@ -279,3 +279,32 @@ def test_serve_prints_urls_its_ui_reaches_its_api_and_cli_runs_go_through_it(
         code = stop(process)
     assert code == 0, log.read_text(errors="replace")[-3000:]
     assert not (tmp_path / ".radar" / "serve.json").exists()
+
+
+def test_cli_poll_runs_locally_and_fetches_robots_txt_once_per_host(
+    tmp_path: Path, site: Any
+) -> None:
+    """A changed poll used to fetch robots.txt once per document (a fresh Fetcher each);
+    now once per host, and the next poll's process reuses it from RADAR_HOME."""
+    home = tmp_path / "radar"
+    home.mkdir()
+    sources = home / "sources.toml"
+    sources.write_text(
+        f'[[sources]]\nname = "portal"\nurl = "{site.demo.listing_url}"\n', encoding="utf-8"
+    )
+    env = fresh_env(
+        tmp_path,
+        RADAR_HOME=str(home),
+        RADAR_ALLOW_PRIVATE_NETWORKS="1",
+        RADAR_FETCH_INTERVAL="0",
+    )
+    first = radar(env, "poll", "--json")
+    assert first.returncode == 0, first.stderr
+    [report] = json.loads(first.stdout)
+    assert len(report["ingested"]) >= 3
+    assert len(site.requests_for("/robots.txt")) == 1
+    second = radar(env, "poll", "--json")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)[0]["ingested"] == []
+    assert len(site.requests_for("/robots.txt")) == 1  # cached with its validators
+    assert list((home / "cache" / "robots").glob("*.json"))
