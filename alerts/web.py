@@ -14,9 +14,10 @@ Rules that keep it safe without cookies or sessions:
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Query, Request
+from fastapi import BackgroundTasks, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,21 @@ from alerts.tokens import Purpose, make_token, read_token
 from storage.db import write_session
 from storage.models import ChangeSet, Subscription, utcnow
 from storage.settings import load_settings
+
+log = logging.getLogger("radar.web")
+
+
+def _send_confirmations(session_factory: sessionmaker[Session]) -> None:
+    """Deliver what is due now (the confirmation just queued): the page promises an email,
+    so it must not wait for ``radar serve``'s dispatcher or ``radar alerts send``. The
+    outbox row is the record either way; claiming with a lease keeps a concurrent
+    dispatcher from sending it twice."""
+    from alerts.dispatch import send_due
+
+    try:
+        send_due(session_factory)
+    except Exception:  # the row stays due: the next dispatcher retries it
+        log.exception("sending the confirmation email failed; it stays queued")
 
 
 def _page(title: str, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -67,6 +83,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     @app.post("/subscribe", response_class=HTMLResponse)
     def do_subscribe(
         request: Request,
+        background: BackgroundTasks,
         email: Annotated[str, Form()],
         series: Annotated[str | None, Form()] = None,
         issuer: Annotated[str | None, Form()] = None,
@@ -97,6 +114,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
             )
         except (InvalidEmail, InvalidFilter) as exc:
             return _page("无法订阅", status=400, message=str(exc))
+        background.add_task(_send_confirmations, factory())
         return _page(
             "请查收确认邮件",
             status=202,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -35,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.diff import place_of
+from parsers.errors import RadarError
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
 from parsers.units_alias import unit_key, unit_keys
@@ -52,6 +54,8 @@ from storage.models import (
     Version,
 )
 from storage.rawstore import get_raw, put_raw
+
+log = logging.getLogger("radar.storage")
 
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
 ChangeSetHook = Callable[[Session, int], object]
@@ -76,6 +80,9 @@ class IngestResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     match_reason: str = ""
     related_to: int | None = None
+    #: Why the change set's subscriber alerts were not queued (the earlier version could
+    #: not be re-parsed with the current parser, so its diff may show parser changes).
+    held: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -288,7 +295,8 @@ def _old_side(
     Diffing a stored parse from an older parser against a fresh parse would report the
     parser's improvements as changes to the document (false alerts), so when the parser
     versions differ the stored raw bytes are parsed again. If that fails (raw file gone,
-    parse error) the stored parse is used.
+    parse error) the stored parse is used, and the caller holds the alerts (see
+    :func:`_reparse`).
     """
     if previous.parser_version != parsed.parser_version:
         if previous.id not in baselines:
@@ -299,10 +307,16 @@ def _old_side(
     return ParsedDocument.from_json_dict(previous.parsed)
 
 
-def _reparse(need: _NeedsBaseline) -> ParsedDocument | None:
+def _reparse(need: _NeedsBaseline, failures: dict[int, str]) -> ParsedDocument | None:
+    """The earlier version parsed again, or None (recorded in ``failures`` and logged): the
+    diff then compares against a parse by an older parser and may report the parser's
+    changes as the document's, so that change set's alerts are held, not sent."""
     try:
         return parse_file_bytes(get_raw(need.raw_hash), need.filename or "document")
-    except Exception:  # any failure: fall back to the stored parse (see _old_side)
+    except (RadarError, OSError) as exc:
+        reason = f"the earlier version could not be re-parsed ({type(exc).__name__}: {exc})"
+        log.warning("version %s: %s; alerts held", need.version_id, reason)
+        failures[need.version_id] = reason
         return None
 
 
@@ -316,6 +330,7 @@ def _ingest_once(
     diff: DiffFn,
     on_change_set: ChangeSetHook | None,
     baselines: dict[int, ParsedDocument | None],
+    failures: dict[int, str],
 ) -> IngestResult:
     # 1. The same bytes again (in the requested series, when one is named).
     stmt = select(Version).where(Version.raw_hash == raw_hash)
@@ -407,7 +422,8 @@ def _ingest_once(
         change_set.info_count = len(changes) - change_set.alert_count
         session.add_all(_change_rows(change_set.id, changes, old, parsed))
     session.flush()
-    if on_change_set is not None:
+    held = failures.get(previous.id) if previous is not None else None
+    if on_change_set is not None and held is None:
         on_change_set(session, change_set.id)
     _record_fetch(session, version, "new_version", raw_hash, meta)
     session.flush()
@@ -421,6 +437,7 @@ def _ingest_once(
         changes=changes,
         match_reason=match.reason,
         related_to=version.related_to,
+        held=held,
     )
 
 
@@ -450,6 +467,7 @@ def ingest(
     }
     diff_fn = diff or default_diff
     baselines: dict[int, ParsedDocument | None] = {}
+    failures: dict[int, str] = {}
     conflicts = 0
     while True:
         try:
@@ -464,6 +482,7 @@ def ingest(
                     diff_fn,
                     on_change_set,
                     baselines,
+                    failures,
                 )
         except IntegrityError:
             conflicts += 1
@@ -472,7 +491,7 @@ def ingest(
         except _NeedsBaseline as need:
             if need.version_id in baselines:  # pragma: no cover - defensive
                 raise
-            baselines[need.version_id] = _reparse(need)
+            baselines[need.version_id] = _reparse(need, failures)
 
 
 def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:
