@@ -165,6 +165,7 @@ def store_document(
         last_modified=doc.last_modified,
         published=doc.published,
         on_change_set=hook,
+        on_held=hook.on_held,
     )
     return result, hook.as_dict()
 
