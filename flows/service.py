@@ -268,6 +268,9 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
                 )
             ],
             interval=DISPATCH_INTERVAL_SECONDS,
+            # A burst of changes fires one event each; one sender at a time is enough (leases
+            # keep concurrent ones correct, this keeps them from piling up on a slow relay).
+            concurrency_limit=1,
             description="Deliver due alerts when a document changes; every 10 min as a net.",
         ),
         dispatch_alerts.to_deployment(
