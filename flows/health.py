@@ -60,7 +60,7 @@ class AlertHook:
         vid = version.id if version is not None else "?"
         queue_admin_email(
             session,
-            subject=f"[policy-radar] held: a new version of {name} looks broken",
+            subject=f"[policy-radar] held: {name}: {reason}",
             text=(
                 f"A new version of {name} ({url or 'no URL'}) was stored but held: {reason}.\n"
                 "No subscriber was mailed. The site's layout or a firewall page is the usual "

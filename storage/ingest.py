@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -369,7 +369,9 @@ def _ingest_once(
         previous = None
     else:
         previous = latest_version(session, series.id)
-    seq = previous.seq + 1 if previous is not None else 1
+    # After the highest seq, held ones included (the baseline may be older than those).
+    top = session.scalar(select(func.max(Version.seq)).where(Version.series_id == series.id))
+    seq = int(top or 0) + 1
     doc = parsed.to_json_dict()
     published = meta["published"] or parsed.published
     if published and not doc.get("published"):
