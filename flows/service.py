@@ -314,7 +314,8 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
             ],
             interval=DISPATCH_INTERVAL_SECONDS,
             # One run at a time; one triggered meanwhile is cancelled, and the running one
-            # sends until nothing is due (flows.dispatch_flow): runs are coalesced.
+            # sends until nothing is due (flows.dispatch_flow): runs are coalesced. Leases keep
+            # concurrent senders correct anyway; this keeps them from piling up on a slow relay.
             concurrency_limit=ConcurrencyLimitConfig(
                 limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
             ),
