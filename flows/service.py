@@ -228,7 +228,7 @@ class WebServer:
         self.thread.join(timeout=10)
 
 
-def start_web(host: str, port: int) -> WebServer | None:
+def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServer | None:
     try:
         from alerts.web import create_app
     except ModuleNotFoundError as exc:
@@ -237,7 +237,10 @@ def start_web(host: str, port: int) -> WebServer | None:
         return None
     import uvicorn
 
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    from flows.web_operator import operator_for
+
+    app = create_app(operator_hooks=operator_for(sources_file, can_poll=True))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only in the main thread: signals stay with serve().
     thread = threading.Thread(target=server.run, name="radar-web", daemon=True)
@@ -334,7 +337,7 @@ def serve_forever(
         if web:
             base = urlsplit(settings.base_url)
             port = web_port or base.port or 8765
-            web_server = start_web("127.0.0.1", port)
+            web_server = start_web("127.0.0.1", port, sources_file)
         if ready_file is not None:
             ready_file.write_text(os.environ["PREFECT_API_URL"], encoding="utf-8")
         _serve(deployments)
