@@ -470,6 +470,7 @@ class TargetPoint:
     unit: str | None
     year: int | None
     text: str
+    fetched_at: datetime
 
 
 def find_targets(
@@ -495,6 +496,7 @@ def find_targets(
             TargetRow.unit,
             TargetRow.year,
             TargetRow.text,
+            Version.fetched_at,
         )
         .select_from(TargetRow)
         .join(Version, Version.id == TargetRow.version_id)

@@ -14,6 +14,28 @@ from difflib import SequenceMatcher
 
 from parsers.schema import ParsedDocument, Task
 
+
+@dataclass(frozen=True)
+class Item:
+    """What alignment needs of a task (or of a goal sentence, shown as a row too)."""
+
+    number: str | None
+    path: tuple[str, ...]
+    title: str
+    text: str
+    units: list[str]
+
+
+def _task_item(task: Task) -> Item:
+    return Item(task.number, tuple(task.path), task.title, task.text, [u.name for u in task.units])
+
+
+def _goal_items(doc: ParsedDocument) -> list[Item]:
+    """One row per distinct goal sentence (several targets often share one sentence)."""
+    texts = dict.fromkeys(g.text for g in doc.goals if g.text)
+    return [Item(None, ("目标",), text[:20], text, []) for text in texts]
+
+
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
 
 
@@ -63,15 +85,11 @@ def _push(out: list[Segment], op: str, text: str) -> None:
         out.append(Segment(op, text))
 
 
-def _unit_names(task: Task) -> list[str]:
-    return [u.name for u in task.units]
-
-
 def _norm(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _pairs(old: list[Task], new: list[Task]) -> dict[int, int]:
+def _pairs(old: list[Item], new: list[Item]) -> dict[int, int]:
     """new index -> old index: same title first, then same number under the same heading,
     then the most similar remaining text (ratio ≥ 0.6)."""
     pairs: dict[int, int] = {}
@@ -86,10 +104,10 @@ def _pairs(old: list[Task], new: list[Task]) -> dict[int, int]:
                 used.add(i)
                 break
     by_place: dict[tuple[tuple[str, ...], str | None], int] = {
-        (tuple(t.path), t.number): i for i, t in enumerate(old) if t.number
+        (t.path, t.number): i for i, t in enumerate(old) if t.number
     }
     for j, t in enumerate(new):
-        i2 = by_place.get((tuple(t.path), t.number))
+        i2 = by_place.get((t.path, t.number))
         if j not in pairs and i2 is not None and i2 not in used:
             pairs[j] = i2
             used.add(i2)
@@ -110,9 +128,15 @@ def _pairs(old: list[Task], new: list[Task]) -> dict[int, int]:
 
 
 def align(old_doc: ParsedDocument, new_doc: ParsedDocument) -> list[AlignedTask]:
-    """Rows in the new version's order; a removed task appears before the first new task
-    that follows it in the old version."""
-    old, new = old_doc.tasks, new_doc.tasks
+    """The goal sentences, then the tasks, each in the new version's order."""
+    goals = _align(_goal_items(old_doc), _goal_items(new_doc))
+    tasks = _align([_task_item(t) for t in old_doc.tasks], [_task_item(t) for t in new_doc.tasks])
+    return goals + tasks
+
+
+def _align(old: list[Item], new: list[Item]) -> list[AlignedTask]:
+    """Rows in the new order; a removed item appears before the first new item that
+    follows it in the old order."""
     pairs = _pairs(old, new)
     matched_old = set(pairs.values())
     rows: list[AlignedTask] = []
@@ -129,7 +153,7 @@ def align(old_doc: ParsedDocument, new_doc: ParsedDocument) -> list[AlignedTask]
                         None,
                         t.title,
                         old=[Segment("del", t.text)],
-                        old_units=_unit_names(t),
+                        old_units=t.units,
                         status="removed",
                     )
                 )
@@ -144,7 +168,7 @@ def align(old_doc: ParsedDocument, new_doc: ParsedDocument) -> list[AlignedTask]
                     t.number,
                     t.title,
                     new=[Segment("ins", t.text)],
-                    new_units=_unit_names(t),
+                    new_units=t.units,
                     status="added",
                 )
             )
@@ -152,7 +176,7 @@ def align(old_doc: ParsedDocument, new_doc: ParsedDocument) -> list[AlignedTask]
         flush_removed(i)
         o = old[i]
         left, right = word_diff(o.text, t.text)
-        changed = o.text != t.text or _unit_names(o) != _unit_names(t)
+        changed = o.text != t.text or o.units != t.units
         rows.append(
             AlignedTask(
                 o.number,
@@ -160,8 +184,8 @@ def align(old_doc: ParsedDocument, new_doc: ParsedDocument) -> list[AlignedTask]
                 t.title,
                 old=left,
                 new=right,
-                old_units=_unit_names(o),
-                new_units=_unit_names(t),
+                old_units=o.units,
+                new_units=t.units,
                 status="changed" if changed else "same",
             )
         )

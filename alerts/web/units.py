@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from alerts.web.chart import Chart, build_chart
+from alerts.web.chart import Chart, build_chart, day_number
 from alerts.web.common import (
     FactoryGetter,
     int_param,
@@ -61,12 +61,16 @@ def load_targets(
     points = find_targets(
         session, metric or None, unit=unit or None, region=region or None, year=year
     )
-    by_doc: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
-    units = [p.unit for p in points if p.value is not None and p.date]
+    by_doc: dict[str, list[tuple[float, str, Decimal]]] = defaultdict(list)
+    units = [p.unit for p in points if p.value is not None]
     main_unit = max(set(units), key=units.count) if units else ""
     for p in points:
-        if p.value is not None and p.date and p.unit == main_unit:
-            by_doc[(p.series_title or p.series_key)[:24]].append((p.date, p.value))
+        if p.value is None or p.unit != main_unit:
+            continue
+        # x: the 成文日期, else the day the version was fetched (first seen)
+        x = day_number(p.date) if p.date else day_number(p.fetched_at)
+        label = p.date or f"第{p.seq}版 {p.fetched_at:%Y-%m-%d}"
+        by_doc[(p.series_title or p.series_key)[:24]].append((x, label, p.value))
     return TargetsView(metric, points, build_chart(dict(by_doc), main_unit or ""))
 
 
