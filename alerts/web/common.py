@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.render import format_value
+from alerts.render import format_value, safe_url
 from storage.settings import load_settings
 
 #: Returns the app's sessionmaker (opened on first use).
@@ -105,6 +105,7 @@ def environment() -> Environment:
         subscribe_url=subscribe_url,
         query_url=query_url,
         num=num,
+        safe_url=safe_url,
         target_text=target_text,
         when=when,
         kind_labels=KIND_LABELS,
