@@ -617,6 +617,18 @@ class SiteActivity:
     failing_urls: list[tuple[str, str | None, int]]
 
 
+def _starts_with(session: Session, column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix`` as a range (``>= prefix`` and ``< prefix+1``), which
+    an ordinary index serves (LIKE 'x%' is a full scan in SQLite and in PostgreSQL without
+    text_pattern_ops). PostgreSQL compares in the "C" collation so punctuation is not
+    ignored; a database created with C collation (as ``initdb --no-locale``) still uses the
+    index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if session.get_bind().dialect.name == "postgresql":
+        column = column.collate("C")
+    return and_(column >= prefix, column < upper)
+
+
 def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivity:
     """The listing's fetch state, the series stored from URLs under ``prefix`` and the URLs
     under it that currently fail."""
@@ -624,14 +636,14 @@ def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivi
     documents = (
         session.scalar(
             select(func.count(func.distinct(Version.series_id))).where(
-                Version.source_url.startswith(prefix, autoescape=True)
+                _starts_with(session, Version.source_url, prefix)
             )
         )
         or 0
     )
     failing = session.execute(
         select(FetchState.url, FetchState.last_status, FetchState.failures)
-        .where(FetchState.url.startswith(prefix, autoescape=True), FetchState.failures > 0)
+        .where(_starts_with(session, FetchState.url, prefix), FetchState.failures > 0)
         .order_by(FetchState.failures.desc())
         .limit(10)
     ).all()
