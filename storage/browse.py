@@ -221,7 +221,7 @@ def _document_rows(session: Session, pairs: list[tuple[int, int]]) -> list[Docum
         rows.append(
             DocumentRow(
                 key=s.key,
-                title=s.title or v.title or s.canonical_title,
+                title=s.title or v.title or s.canonical_title or s.key,
                 issuer=s.issuer,
                 kind=s.kind or v.kind,
                 doc_number=v.doc_number,

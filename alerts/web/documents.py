@@ -107,7 +107,7 @@ def load_document(session: Session, key: str) -> DocumentView | None:
     sources = list(dict.fromkeys(e.source_url for e in entries if e.source_url))
     return DocumentView(
         key=series.key,
-        title=series.title or latest.title or series.canonical_title,
+        title=series.title or latest.title or series.canonical_title or series.key,
         issuer=series.issuer,
         kind=series.kind,
         latest=latest,
@@ -167,7 +167,7 @@ def load_compare(session: Session, key: str, a: int | None, b: int | None) -> Co
     views = sort_changes(change_view(p, i) for i, p in enumerate(payloads))
     return CompareView(
         key=series.key,
-        title=series.title or new.title or series.canonical_title,
+        title=series.title or new.title or series.canonical_title or series.key,
         old=old,
         new=new,
         alerts=[v for v in views if v.severity == "alert"],
