@@ -14,6 +14,7 @@ from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets
 
+_STAGE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
 
 
@@ -34,13 +35,14 @@ def _inline_title(text: str) -> str:
 
 
 def _section_kind(title: str) -> tuple[str, str] | None:
-    """("task"|"goal"|"context", matched word) for a heading title, else None."""
+    """("task"|"goal"|"stage"|"context", matched word) for a heading title, else None."""
     if len(title) > 20:
         return None
     v = vocab()
     for kind, words in (
         ("goal", v.goal_sections),
         ("context", v.context_sections),
+        ("stage", v.stage_sections),
         ("task", v.task_sections),
     ):
         for word in words:
@@ -72,7 +74,9 @@ def _lead_kind(lead: str) -> tuple[str, str] | None:
 def _classify(node: Node) -> tuple[str, str] | None:
     """The innermost section kind that applies to a node (itself if it is a bare heading)."""
     chain = node.ancestors()
-    if "。" not in node.text:
+    # A heading names its section; a leaf item's own words do not (（三）持续推进重点项目整治
+    # is an item of 工作要求, not a 重点项目 section), except a top-level chapter.
+    if "。" not in node.text and (any(c.style != "inline" for c in node.children) or not chain):
         chain = [*chain, node]
     for anc in reversed(chain):
         kind = _lead_kind(anc.text) if anc.style == "lead" else _section_kind(_node_title(anc))
@@ -87,8 +91,9 @@ def _is_task(
     """Whether a leaf is a task, from its section's kind and its structure, not its words.
 
     - context sections (指导思想, 基本原则, 职责分工…): never;
-    - goal sections (发展目标, 预期目标…): only items that name their own units (ah_chuzhou
-      and cq_yuzhong assign each 预期目标 item to units);
+    - goal sections (发展目标, 预期目标…) and stages (实施步骤, 工作安排): only items that name
+      their own units (ah_chuzhou and cq_yuzhong assign each 预期目标 item to units,
+      sh_jtw_2025 each stage);
     - 保障措施-type sections: items written as work items that name their own units (a bare
       heading over a general paragraph is a safeguard);
     - task sections, and sections named by their content (sh_fgw 实施路径, sh_zjw 相关要求,
@@ -101,7 +106,7 @@ def _is_task(
     kind, word = cls or ("", "")
     if kind == "context":
         return False
-    if kind == "goal":
+    if kind in ("goal", "stage"):
         return bool(own)
     if kind == "task" and word in vocab().units_required_sections:
         # ``（一）加强组织保障。…（责任单位：…）`` is work; ``（一）加强统筹协调`` + text is not.
@@ -113,6 +118,38 @@ def _is_task(
     if doc_kind in ("reply", "news") or node.style == "inline":
         return False
     return not _prose_chapter(node)
+
+
+def _is_leaf(node: Node, whole: bool) -> bool:
+    """A leaf of the outline. In a plan an item whose only children are its own ``一是…二是…``
+    sentences is one task (sh_fx （二）, sh_jd （三） whose 一是规模/二是整治重要性 are selection
+    criteria); a reply's 一是… commitments stay separate items."""
+    if whole and node.style == "inline":
+        return False
+    if whole and node.children and all(c.style == "inline" for c in node.children):
+        return node.parent is None or node.style != "lead"
+    return node.is_leaf
+
+
+def _first_safeguard_chapter(
+    nodes: list[Node], classified: dict[int, tuple[str, str] | None], whole: bool
+) -> list[tuple[Node, list[Unit], list[str]]]:
+    """No task anywhere: the first 工作要求/保障措施-type chapter holds the work items (sh_jd
+    二、工作要求 before 四、保障措施), the way a plan with only one such chapter does."""
+    required = vocab().units_required_sections
+    chapter: Node | None = None
+    out: list[tuple[Node, list[Unit], list[str]]] = []
+    for node in nodes:
+        cls = classified[id(node)]
+        if not (_is_leaf(node, whole) and cls and cls[1] in required):
+            continue
+        top = node.ancestors()[0] if node.ancestors() else node
+        if chapter is None:
+            chapter = top
+        if top is chapter:
+            units, parts = _own_units(node)
+            out.append((node, units or _inherited_units(node), parts))
+    return out
 
 
 def _prose_chapter(node: Node) -> bool:
@@ -127,7 +164,9 @@ def _own_units(node: Node) -> tuple[list[Unit], list[str]]:
     """Units annotated on the item itself (its line and its body), and its text without them."""
     units: list[Unit] = []
     parts: list[str] = []
-    for para in [node.text, *node.body]:
+    # An item read whole includes its 一是…二是… sentences (see _is_leaf).
+    inline = [f"{c.label}{c.text}" for c in node.children if c.style == "inline"]
+    for para in [node.text, *node.body, *inline]:
         ann = find_units(para)
         if ann:
             for u in ann.units:
@@ -217,13 +256,16 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         classified[id(node)] = _classify(node)
     if meta.kind != "news":
+        whole = meta.kind != "reply"
         for node in nodes:
-            if not node.is_leaf:
+            if not _is_leaf(node, whole):
                 continue
             own, parts = _own_units(node)
             units = own or _inherited_units(node)
             if _is_task(node, classified[id(node)], own, units, meta.kind):
                 candidates.append((node, units, parts))
+        if not candidates:
+            candidates = _first_safeguard_chapter(nodes, classified, whole)
 
     tasks: list[Task] = []
     task_ids = set()
@@ -257,6 +299,9 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             continue
         cls = classified[id(node)]
         default_year = None
+        if cls and cls[0] == "stage":
+            m = _STAGE_YEAR.search(node.text.split("。")[0])
+            default_year = int(m.group(1)) if m else None
         if cls and cls[0] == "goal":
             section = node
             while (

@@ -119,9 +119,11 @@ def is_agency(name: str) -> bool:
     bare = _GLOSS.sub("", name)
     if not 2 <= len(bare) <= 40 or re.search(r"[0-9。：:，,的]", bare):
         return False
-    if any(bare.startswith(p) for p in v.collective):
-        return True
     core = re.sub(r"[（(][^（()）]*[）)]$", "", bare) or bare
+    for prefix in v.collective:
+        # 各区, 各街镇, 各县市区: a collective of administrative levels is a unit by itself.
+        if core.startswith(prefix) and re.fullmatch(rf"[{v.levels}街道镇乡]+", core[len(prefix) :]):
+            return True
     if any(core.endswith(f) for f in v.false_endings):
         return False
     return any(core.endswith(s) for s in v.suffixes)
