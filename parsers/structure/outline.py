@@ -221,7 +221,7 @@ def _plain_headings(paragraphs: list[str]) -> set[int]:
     if any((m := match_marker(p)) is not None and m.style in ("cn", "chapter") for p in paragraphs):
         return set()
     v = vocab()
-    words = (*v.task_sections, *v.goal_sections, *v.context_sections)
+    words = (*v.task_sections, *v.goal_sections, *v.context_sections, *v.stage_sections)
     out: set[int] = set()
     for i, para in enumerate(paragraphs):
         if not 2 <= len(para) <= 12 or re.search(r"[\W\d_a-zA-Z]", para) or match_marker(para):
