@@ -10,8 +10,8 @@ sees the same paragraphs as for the TXT/DOCX/PDF of the same content:
   Shanghai-Gov-Docs-Index disclaimer: "本文正文由脚本…提取" / "依《著作权法》…"), not text;
 - inline links ``[text](url)`` keep their text, emphasis markers are dropped.
 
-Table lines (``| a | b |``) are passed through unchanged: reading them as a task table is
-the table stage's work.
+Pipe tables (``| a | b |``) are read into the shared table model by
+:mod:`parsers.readers.md_tables`; turning them into tasks is the table stage's work.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from parsers.readers.base import Extracted
+from parsers.readers.md_tables import read_pipe_tables
 from parsers.text import clean_paragraphs, decode_text
 
 _FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -106,4 +107,7 @@ def markdown_paragraphs(text: str) -> tuple[list[str], dict[str, Any]]:
 
 def read_markdown(data: bytes) -> Extracted:
     lines, meta = markdown_paragraphs(decode_text(data))
-    return Extracted(format="markdown", paragraphs=clean_paragraphs(lines), meta=meta)
+    lines, tables = read_pipe_tables(lines)
+    return Extracted(
+        format="markdown", paragraphs=clean_paragraphs(lines), meta=meta, tables=tables
+    )

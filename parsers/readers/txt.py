@@ -1,4 +1,4 @@
-"""Plain-text reader: one paragraph per non-empty line.
+"""Plain-text reader: one paragraph per non-empty line; Markdown pipe tables as tables.
 
 Lines are never joined: a TXT file's line breaks are the author's paragraph breaks
 (our TXT seeds are the reference the other formats are compared with). Text that is
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from parsers.readers.base import Extracted
 from parsers.readers.markdown import looks_like_markdown, read_markdown
+from parsers.readers.md_tables import read_pipe_tables
 from parsers.text import clean_paragraphs, decode_text
 
 
@@ -17,4 +18,5 @@ def read_txt(data: bytes) -> Extracted:
     text = decode_text(data)
     if looks_like_markdown(text):
         return read_markdown(data)
-    return Extracted(format="txt", paragraphs=clean_paragraphs(text.splitlines()))
+    lines, tables = read_pipe_tables(text.splitlines())
+    return Extracted(format="txt", paragraphs=clean_paragraphs(lines), tables=tables)

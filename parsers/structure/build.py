@@ -10,12 +10,18 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
+from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
-from parsers.targets import extract_targets
+from parsers.targets import extract_targets, is_threshold_heading
 
-_STAGE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
+# A stage heading that carries its year gives it to the numbers below it: "（二）建设及试运行
+# 阶段（2025年年底前）" (sh_jtw_2024-11-21), "2023年：…" / "到2025年：" stage lines of 三年行动
+# plans, "（一）集中攻坚阶段（2023年8月至11月）" (sh_fxmz_2023-09-04).
+_HEADING_YEAR = re.compile(
+    r"(?:^|[（(])\s*(?:到|至|力争到)?\s*((?:19|20)\d{2})\s*年(?:年?底|末)?(?:前)?\s*(?:[）)：:]|\d{1,2}月)"
+)
 
 
 def heading_title(text: str) -> str:
@@ -220,18 +226,53 @@ def _split_closing(body: list[str]) -> list[str]:
 
 
 def _dedupe(targets: list[Target]) -> list[Target]:
+    """Drop a target read twice (a paragraph seen as preamble and as a goal section); two
+    targets of one sentence with the same value but different metrics stay apart
+    (建成1000亩以上开放休闲林地5个，300亩以上开放休闲林地5个)."""
     seen: set[tuple[object, ...]] = set()
     out = []
     for t in targets:
-        key = (t.text, t.value, t.value_max, t.unit, t.year)
+        key = (t.text, t.metric, t.value, t.value_max, t.unit, t.year)
         if key not in seen:
             seen.add(key)
             out.append(t)
     return out
 
 
+_LIST_DASHES = ("——", "—", "-", "·", "•", "●")
+
+
+def _goal_intro_year(node: Node, cls: tuple[str, str] | None) -> tuple[int | None, bool]:
+    """The due year of a goal section's lead (到2025年，…), and whether it covers ``node``'s
+    paragraphs as a whole: the node is an item below the lead, or the lead ends with ：."""
+    if not cls or cls[0] != "goal":
+        return None, False
+    section = node
+    while (
+        section.parent is not None
+        and section.parent.style is not None
+        and (_section_kind(_node_title(section)) is None)
+    ):
+        section = section.parent
+    lead = [section.text, *section.body][:2]
+    m = _YEAR_INTRO.search(" ".join(lead))
+    if not m:
+        return None, False
+    return int(m.group(1)), section is not node or lead[-1].rstrip().endswith(("：", ":"))
+
+
+def heading_year(node: Node) -> int | None:
+    """The year written on the nearest enclosing stage heading, if any."""
+    for anc in [node, *reversed(node.ancestors())]:
+        m = _HEADING_YEAR.search(_node_title(anc)) if anc.style != "lead" else None
+        if m:
+            return int(m.group(1))
+    return None
+
+
 def build_document(extracted: Extracted) -> ParsedDocument:
-    paras = clean_paragraphs(extracted.paragraphs)
+    raw_paras, table_tasks = take_task_tables(extracted)
+    paras = clean_paragraphs(raw_paras)
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
@@ -286,9 +327,11 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 text=text,
                 units=units,
                 # A task states future work by definition, even in a reply or news item.
-                targets=_dedupe(extract(text)),
+                targets=_dedupe(extract(text, default_year=heading_year(node))),
             )
         )
+
+    tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
     goals: list[Target] = []
@@ -297,28 +340,19 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         if id(node) in task_ids:
             continue
-        cls = classified[id(node)]
-        default_year = None
-        if cls and cls[0] == "stage":
-            m = _STAGE_YEAR.search(node.text.split("。")[0])
-            default_year = int(m.group(1)) if m else None
-        if cls and cls[0] == "goal":
-            section = node
-            while (
-                section.parent is not None
-                and section.parent.style is not None
-                and (_section_kind(_node_title(section)) is None)
-            ):
-                section = section.parent
-            intro = " ".join([section.text, *section.body][:2])
-            m = _YEAR_INTRO.search(intro)
-            default_year = int(m.group(1)) if m else None
+        if any(is_threshold_heading(_node_title(a)) for a in [node, *node.ancestors()]):
+            continue  # conditions, types, scope: thresholds, not goals
+        intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
+        own_year = heading_year(node)
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
+            # The year of a dated lead (到2025年，…：) covers the items it introduces, not a
+            # separate sentence after it (sh_lsc_2025-02-28: 50%以上 has no year).
+            covered = lead_in or para.lstrip().startswith(_LIST_DASHES)
             goals.extend(
                 extract(
                     strip_annotation(para, find_units(para)),
-                    default_year=default_year,
+                    default_year=own_year or (intro_year if covered else None),
                     forward_only=forward_only,
                 )
             )
