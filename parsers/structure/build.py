@@ -91,6 +91,44 @@ def _classify(node: Node) -> tuple[str, str] | None:
     return None
 
 
+def _group_line(node: Node) -> list[Unit]:
+    """Units of a unit line standing alone as the last paragraph of an item's body."""
+    if not node.body:
+        return []
+    ann = find_units(node.body[-1])
+    if ann is None or ann.start != 0 or ann.end != len(node.body[-1]):
+        return []
+    return list(ann.units)
+
+
+def _share_group_units(
+    candidates: list[tuple[Node, list[Unit], list[str]]],
+) -> list[tuple[Node, list[Unit], list[str]]]:
+    """Units written once after a group of items apply to each item of the group.
+
+    ``（1）…（2）…（3）…（4）…`` followed by one ``责任单位：…`` line: the outline puts the line
+    in （4）'s body, but it closes the group. When the last item of a group ends in a unit line
+    of its own paragraph and none of its sibling tasks names units, they all take it (sh_fx
+    （四）'s three paragraphs share one line the same way; the (1)–(4) form is the held-out
+    shape named in the plans README)."""
+    by_parent: dict[int, list[int]] = {}
+    for i, (node, _, _) in enumerate(candidates):
+        by_parent.setdefault(id(node.parent), []).append(i)
+    out = list(candidates)
+    for idxs in by_parent.values():
+        last_node, _, _ = candidates[idxs[-1]]
+        siblings = last_node.parent.children if last_node.parent else []
+        if len(idxs) < 2 or siblings[-1] is not last_node:
+            continue
+        shared = _group_line(last_node)
+        if not shared or any(_own_units(candidates[i][0])[0] for i in idxs[:-1]):
+            continue
+        for i in idxs[:-1]:
+            node, _, parts = candidates[i]
+            out[i] = (node, shared, parts)
+    return out
+
+
 def _is_task(
     node: Node, cls: tuple[str, str] | None, own: list[Unit], units: list[Unit], doc_kind: str
 ) -> bool:
@@ -296,17 +334,23 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     classified: dict[int, tuple[str, str] | None] = {}
     for node in nodes:
         classified[id(node)] = _classify(node)
-    if meta.kind != "news":
-        whole = meta.kind != "reply"
-        for node in nodes:
-            if not _is_leaf(node, whole):
-                continue
-            own, parts = _own_units(node)
-            units = own or _inherited_units(node)
-            if _is_task(node, classified[id(node)], own, units, meta.kind):
-                candidates.append((node, units, parts))
-        if not candidates:
-            candidates = _first_safeguard_chapter(nodes, classified, whole)
+    whole = meta.kind != "reply"
+    for node in nodes:
+        if not _is_leaf(node, whole):
+            continue
+        own, parts = _own_units(node)
+        units = own or _inherited_units(node)
+        if meta.kind == "news":
+            # A news item quoting a task division: its items that name units are tasks
+            # (sn_2015 "(省农业厅牵头)", cq_yuzhong 牵头单位/责任单位 lines).
+            ok = bool(own) and classified[id(node)] is None
+        else:
+            ok = _is_task(node, classified[id(node)], own, units, meta.kind)
+        if ok:
+            candidates.append((node, units, parts))
+    if not candidates and meta.kind != "news":
+        candidates = _first_safeguard_chapter(nodes, classified, whole)
+    candidates = _share_group_units(candidates)
 
     tasks: list[Task] = []
     task_ids = set()
