@@ -52,7 +52,9 @@ def _section_kind(title: str) -> tuple[str, str] | None:
         ("task", v.task_sections),
     ):
         for word in words:
-            if word in title and (kind != "goal" or len(title) <= 12):
+            if kind == "goal" and (title.endswith(word) and len(title) <= 12):
+                return kind, word
+            if kind != "goal" and word in title:
                 return kind, word
     return None
 

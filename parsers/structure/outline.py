@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 from parsers.structure.vocab import vocab
 
@@ -165,8 +166,47 @@ def split_inline(paragraph: str) -> tuple[str, list[tuple[str, int, str]]] | Non
     return lead, out
 
 
+#: Markers inside running text: 一、 （一） 1、 (ASCII brackets after NFKC too).
+_EMBEDDED = re.compile(
+    r"(?P<cn>(?<![一二三四五六七八九十百零〇第])[一二三四五六七八九十]{1,3}、)"
+    r"|(?P<pcn>[（(][一二三四五六七八九十]{1,3}[）)])"
+    r"|(?P<num>(?<![\d.第])\d{1,2}、(?!\d))"
+)
+#: A paragraph this long that holds several chapters is a whole plan flattened into one line.
+_FLAT_MIN = 300
+
+
+def _split_flattened(para: str) -> list[str]:
+    """A plan flattened into one paragraph (a document site's "内容预览": '…如下:一、组织领导成立…
+    二、目标任务…(一)园区建设目标任务1、加大…'): split before each marker that continues its
+    style's count (一、 then 二、; 1、 restarts under each （一）), as the line breaks were.
+    Needs two chapters 一、二、 in the paragraph, so a sentence that cites "一、二类" is left alone
+    (ah_huangshan; the same 内容预览 shape on other document-sharing sites)."""
+    if len(para) < _FLAT_MIN:
+        return [para]
+    expected = {"cn": 1, "pcn": 1, "num": 1}
+    cuts: list[int] = []
+    for m in _EMBEDDED.finditer(para):
+        style = m.lastgroup or ""
+        value = cn_int(re.sub(r"[^0-9一二三四五六七八九十]", "", m.group(0)))
+        if value != expected[style]:
+            continue
+        expected[style] = value + 1
+        if style == "cn":
+            expected["pcn"] = expected["num"] = 1
+        elif style == "pcn":
+            expected["num"] = 1
+        if m.start() > 0:
+            cuts.append(m.start())
+    if expected["cn"] < 3:
+        return [para]
+    bounds = [0, *cuts, len(para)]
+    return [para[a:b].strip() for a, b in pairwise(bounds) if para[a:b].strip()]
+
+
 def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
     """Split paragraphs into the preamble (before the first marker) and the outline tree."""
+    paragraphs = [part for para in paragraphs for part in _split_flattened(para)]
     root = Node(style=None, value=0, label="", text="")
     stack: list[Node] = [root]
     preamble: list[str] = []
