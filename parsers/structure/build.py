@@ -15,6 +15,10 @@ from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets, is_threshold_heading
 
+#: A document of rules (办法/规定/细则/条例…, 试行/暂行 or issued by a notice): its 第X条 are rules.
+_RULES_TITLE = re.compile(
+    r"(办法|规定|细则|条例|规则|章程|准则)(?:[（(][^）)]{1,6}[）)])?(?:》的通知)?$"
+)
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
 # A stage heading that carries its year gives it to the numbers below it: "（二）建设及试运行
 # 阶段（2025年年底前）" (sh_jtw_2024-11-21), "2023年：…" / "到2025年：" stage lines of 三年行动
@@ -132,7 +136,12 @@ def _share_group_units(
 
 
 def _is_task(
-    node: Node, cls: tuple[str, str] | None, own: list[Unit], units: list[Unit], doc_kind: str
+    node: Node,
+    cls: tuple[str, str] | None,
+    own: list[Unit],
+    units: list[Unit],
+    doc_kind: str,
+    rules_doc: bool = False,
 ) -> bool:
     """Whether a leaf is a task, from its section's kind and its structure, not its words.
 
@@ -148,6 +157,10 @@ def _is_task(
       sh_jd_2026 一、…: prose, not a task).
     """
     if node.style == "annex":
+        return False
+    if node.style == "article" and rules_doc:
+        # 第X条 of a 办法/规定/细则/条例 is a rule that binds, not assigned work; in a plan
+        # (方案/计划/措施) an article is a work item like any numbered one.
         return False
     kind, word = cls or ("", "")
     if kind == "context":
@@ -337,6 +350,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         classified[id(node)] = _classify(node)
     whole = meta.kind != "reply"
+    rules_doc = bool(_RULES_TITLE.search(meta.title or cmeta.get("title") or ""))
     for node in nodes:
         if not _is_leaf(node, whole):
             continue
@@ -347,7 +361,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             # (sn_2015 "(省农业厅牵头)", cq_yuzhong 牵头单位/责任单位 lines).
             ok = bool(own) and classified[id(node)] is None
         else:
-            ok = _is_task(node, classified[id(node)], own, units, meta.kind)
+            ok = _is_task(node, classified[id(node)], own, units, meta.kind, rules_doc)
         if ok:
             candidates.append((node, units, parts))
     if not candidates and meta.kind != "news":

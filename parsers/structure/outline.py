@@ -36,6 +36,8 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(rf"^第({_CN_NUM})章\s*")),
     ("article", re.compile(rf"^第({_CN_NUM})条\s*")),
+    # ——任务1： / 任务一： (a held-out shape named in the plans README; 行动计划 "——任务N" lists)
+    ("task", re.compile(rf"^(?:[—－-]{{1,2}}\s*)?任务\s*(\d{{1,3}}|{_CN_NUM})\s*[：:、.]\s*")),
     ("cn", re.compile(rf"^({_CN_NUM})\s*[、．.](?![\d一二三四五六七八九十])\s*")),
     ("pcn", re.compile(rf"^[（(]\s*({_CN_NUM})\s*[）)]\s*")),
     ("num", re.compile(r"^(\d{1,3})\s*(?:[.．](?!\d)|、)\s*")),
@@ -48,6 +50,7 @@ RANK = {
     "chapter": 0,
     "article": 1,
     "cn": 2,
+    "task": 3,
     "pcn": 3,
     "num": 4,
     "pnum": 5,
