@@ -339,7 +339,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             if i not in meta.consumed or ANNEX.match(p)
         ]
     )
-    preamble, root = build_outline(body)
+    headings = frozenset(clean_paragraph(h) for h in cmeta.get("headings") or [])
+    preamble, root = build_outline(body, headings)
     extract = extract_targets
     forward_only = meta.kind in ("news", "reply")
     nodes = root.walk()

@@ -207,13 +207,20 @@ def _split_flattened(para: str) -> list[str]:
     return [para[a:b].strip() for a, b in pairwise(bounds) if para[a:b].strip()]
 
 
-def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
-    """Split paragraphs into the preamble (before the first marker) and the outline tree."""
+def build_outline(
+    paragraphs: list[str], headings: frozenset[str] = frozenset()
+) -> tuple[list[str], Node]:
+    """Split paragraphs into the preamble (before the first marker) and the outline tree.
+
+    ``headings`` are paragraphs the source marked as headings (Markdown ``##``): without a
+    number of their own they are chapters, like the unnumbered chapter lines of a plain text."""
     paragraphs = [part for para in paragraphs for part in _split_flattened(para)]
     root = Node(style=None, value=0, label="", text="")
     stack: list[Node] = [root]
     preamble: list[str] = []
-    plain = _plain_headings(paragraphs)
+    plain = _plain_headings(paragraphs) | {
+        i for i, p in enumerate(paragraphs) if p in headings and match_marker(p) is None
+    }
     for i, para in enumerate(paragraphs):
         if i in plain:
             node = Node("plain", len(root.children) + 1, "", para, parent=root)

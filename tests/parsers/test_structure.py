@@ -183,3 +183,64 @@ def test_parse_units_for_a_table_cell() -> None:
         ("区政府办公室", "lead"),
         ("区财政局", "responsible"),
     ]
+
+
+MD_PLAN = """---
+标题: 某区推进某某工作实施方案
+文号: 某府办〔2025〕1号
+发布日期: 2025-03-01
+---
+
+> 本文正文由脚本自官方公开页面提取，仅供检索查阅。
+
+# 某区推进某某工作实施方案
+
+为推进某某工作，制定本方案。
+
+## 一、总体思路
+
+坚持问题导向。
+
+## 一体推进数据治理
+
+### 1. 建设数据平台
+
+加快建设。（责任单位：区数据局）
+
+### 2. 完善标准体系
+
+制定**标准**。（牵头单位：区市场监管局；配合单位：区科委）
+"""
+
+
+def test_markdown_front_matter_headings_and_notes() -> None:
+    """Front matter -> metadata, '>' notes are not text, an unnumbered '##' is a chapter."""
+    from parsers import parse_bytes
+
+    doc = parse_bytes(MD_PLAN.encode())
+    assert doc.source_format == "markdown"
+    assert doc.doc_number == "某府办〔2025〕1号"
+    assert [(t.number, t.title, t.path) for t in doc.tasks] == [
+        ("1.", "建设数据平台", ["一体推进数据治理"]),
+        ("2.", "完善标准体系", ["一体推进数据治理"]),
+    ]
+    assert all("脚本" not in t.text for t in doc.tasks)
+
+
+def test_markdown_and_text_of_the_same_plan_agree() -> None:
+    """A Shanghai-Gov-Docs-Index Markdown file and its text without the Markdown syntax
+    (front matter, '>' notes, '#') give the same tasks."""
+    import re
+    from pathlib import Path
+
+    from parsers import parse_bytes
+
+    md = (Path(__file__).parent.parent / "fixtures/structure/real/sh_fx.md").read_text("utf-8")
+    body = md.split("\n---\n", 1)[1]
+    txt = "\n".join(
+        re.sub(r"^#+\s*", "", line) for line in body.splitlines() if not line.startswith(">")
+    )
+    a, b = parse_bytes(md.encode()), parse_bytes(txt.encode())
+    assert [(t.number, t.title, t.units) for t in a.tasks] == [
+        (t.number, t.title, t.units) for t in b.tasks
+    ]
