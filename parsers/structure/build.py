@@ -152,7 +152,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
-    meta = extract_metadata(paras, container_title=cmeta.get("title"))
+    meta = extract_metadata(paras, container=cmeta)
     body = _split_closing([p for i, p in enumerate(paras) if i not in meta.consumed])
     preamble, root = build_outline(body)
     extract = extract_targets
@@ -261,7 +261,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         goals=_dedupe(goals),
         tasks=tasks,
         outline=_outline(root),
-        index_no=cmeta.get("index_no"),
+        index_no=cmeta.get("index_no") or meta.index_no,
+        units=meta.units,
         attachments=[Attachment(**a) for a in cmeta.get("attachments") or []],
         cites=meta.cites,
         source_format=extracted.format,
