@@ -10,6 +10,7 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import Node, build_outline, match_marker
+from parsers.structure.replies import reply_tasks
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets
@@ -213,6 +214,9 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 targets=_dedupe(extract(text)),
             )
         )
+
+    if meta.kind == "reply":
+        tasks = reply_tasks(body, meta, tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
     goals: list[Target] = []

@@ -354,7 +354,7 @@ def extract_metadata(
                 meeting=pi.meeting,
                 proposers=pi.proposers,
             )
-    _read_units(meta, body, info)
+    _read_units(meta, [p for i, p in enumerate(paras) if i not in info.consumed], info)
     return meta
 
 
@@ -388,6 +388,9 @@ def _read_title(
             parts = clean_title(paras[i])
             meta.consumed.add(i)
     if parts:
+        for i in range(head):
+            if i not in meta.consumed and clean_title(paras[i]).title == parts.title:
+                meta.consumed.add(i)  # the page repeats its title above the body
         meta.title = parts.title or None
         meta.issuers = parts.issuers
         meta.doc_number = parts.doc_number
@@ -422,7 +425,7 @@ def _read_recipients(meta: Metadata, paras: list[str], head: int) -> None:
         p = paras[i]
         if i in meta.consumed or _not_title(p):
             continue
-        if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p:
+        if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p and not _sentence(p):
             first = i
             while (
                 first - 1 > title_end
@@ -438,6 +441,12 @@ def _read_recipients(meta: Metadata, paras: list[str], head: int) -> None:
             meta.recipients = [p]
             meta.consumed.add(i)
             return
+
+
+def _sentence(line: str) -> bool:
+    """A reply's opening sentence ending in a colon (``…收悉,经商…,现答复如下:``), not a
+    主送 list (cn_reply_nea0920, sh_reply_jdT014)."""
+    return bool(re.search(r"如下|收悉|提出|您|你", reading(line).text))
 
 
 def _read_date_and_signers(
@@ -490,15 +499,21 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
 
     def add(name: str, role: str) -> None:
         name = strip_pinyin(name).strip(" |")
-        if name and all(u.name != name for u in units):
+        if len(name) >= 2 and is_agency(name) and all(u.name != name for u in units):
             units.append(Unit(name=name, role=role))  # type: ignore[arg-type]
 
-    for value in info.all("lead_unit"):
-        for name in split_names(value):
-            add(name, "lead")
-    for value in info.all("support_unit"):
-        for name in split_names(value):
-            add(name, "support")
+    v = mvocab()["units"]
+    labelled = re.compile(
+        rf"^({'|'.join(v['lead_labels'] + v['support_labels'])})\s*[:：|]?\s*(.*)$"
+    )
+    lines = [*(f"承办单位:{x}" for x in info.all("lead_unit"))]
+    lines += [f"协办单位:{x}" for x in info.all("support_unit")] + body
+    for line in lines:
+        m = labelled.match(line)
+        if m:
+            role = "lead" if m.group(1) in v["lead_labels"] else "support"
+            for name in split_names(m.group(2).strip(" |")):
+                add(name, role)
     if meta.kind != "reply":
         meta.units = units
         return
@@ -509,8 +524,7 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
             add(meta.self_unit, "support")
     elif meta.self_unit and not any(u.role == "lead" for u in units):
         add(meta.self_unit, "lead")
-    v = mvocab()["units"]
-    for p in body[:6]:
+    for p in body[:12]:
         r = reading(p)
         for word in v["consulted"]:
             for m in re.finditer(
