@@ -292,7 +292,14 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         )
 
     if meta.kind == "reply":
-        tasks = reply_tasks(body, meta, tasks)
+        # A reply's outline items count as its commitments only under a next-step heading or
+        # lead-in (二、下一步工作); other numbered items report what was done.
+        planned = [
+            t
+            for (node, _, _), t in zip(candidates, tasks, strict=True)
+            if (classified[id(node)] or ("",))[0] == "task"
+        ]
+        tasks = reply_tasks(body, meta, planned)
     tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).

@@ -33,7 +33,8 @@ _DOCNUM_CORE = r"[\u4e00-\u9fff]{1,20}\s*[〔［\[﹝【(（]\s*((?:19|20)\d{2})
 _DOCNUM = re.compile(_DOCNUM_CORE)
 _DOCNUM_LEAD = re.compile(rf"^({_DOCNUM_CORE})")
 _DOCNUM_TAIL = re.compile(rf"\s*[\[［【(（]\s*({_DOCNUM_CORE})\s*[\]］】)）]$")
-_CN_YEAR_DIGITS = "〇零○O一二三四五六七八九"
+#: Zero as 〇, 零, ○, O or an ASCII 0 (``二0二一年四月七日``: fx ha_reply_xinyan).
+_CN_YEAR_DIGITS = "〇零○O0一二三四五六七八九"
 _DATE = re.compile(r"^((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
 _CN_DATE = re.compile(
     rf"^([{_CN_YEAR_DIGITS}]{{4}})年([一二三四五六七八九十]{{1,3}})月([一二三四五六七八九十]{{1,3}})日$"
@@ -67,7 +68,7 @@ def iso_date(text: str) -> str | None:
     m = _CN_DATE.match(text)
     if m:
         digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
-        digits.update({"零": 0, "○": 0, "O": 0})
+        digits.update({"零": 0, "○": 0, "O": 0, "0": 0})
         y = int("".join(str(digits[c]) for c in m.group(1)))
         mo, d = cn_int(m.group(2)), cn_int(m.group(3))
         return f"{y:04d}-{mo:02d}-{d:02d}" if _valid(y, mo, d) else None

@@ -28,7 +28,7 @@ from parsers.structure.mvocab import mvocab
 from parsers.structure.reading import Reading, reading
 
 _KINDS = "建议|提案|议案"
-_NUM = r"(?P<n>[A-Za-z]{1,3}\d{1,8}|\d{1,8}|(?!第)[\u4e00-\u9fff]\d{1,6}|来信)"
+_NUM = r"(?P<n>\d{2,8}[A-Za-z]{1,2}\d{1,6}|[A-Za-z]{1,3}\d{1,8}|\d{1,8}|(?!第)[\u4e00-\u9fff]\d{1,6}|来信)"
 #: ``第343号建议`` / ``会议温36号`` / ``会议第16号“`` / ``提案第343号``.
 _NUMBER = (
     re.compile(rf"第\s*{_NUM}\s*号\s*(?:代表|委员)?(?:{_KINDS})"),
@@ -102,7 +102,9 @@ def _meeting_in(r: Reading) -> str | None:
 
 
 def _split_names(raw: str) -> list[str]:
-    return [n for n in re.split(r"[、,，]", raw) if n]
+    """``韓忠國等`` -> ``韓忠國`` (the 等 of ``…等代表`` is not part of the name)."""
+    names = [n for n in re.split(r"[、,，]", raw) if n]
+    return [n[:-1] if n.endswith("等") and len(n) > 2 else n for n in names]
 
 
 def _org_proposer(r: Reading) -> str | None:

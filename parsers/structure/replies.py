@@ -241,6 +241,8 @@ def reply_tasks(paras: list[str], meta: Metadata, outline_tasks: list[Task]) -> 
             if at is None:
                 continue
             raw = r.raw[r.pos[s] : r.pos[e]].strip()
+            if any(t.text == raw for t in tasks):
+                continue  # a page that prints the reply twice (fx ha_reply_xinyan)
             units = _units(r, s, e, self_unit)
             if self_unit and not any(u.role == "lead" for u in units):
                 # The replying unit speaks every commitment that names no other subject.
