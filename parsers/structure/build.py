@@ -10,6 +10,7 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
+from parsers.structure.replies import reply_tasks
 from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
@@ -329,7 +330,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
-    meta = extract_metadata(paras, container_title=cmeta.get("title"))
+    meta = extract_metadata(paras, container=cmeta)
     # An attachment line the metadata took stays as a bare 附件 mark: the outline ends the
     # body there (what follows is the attachment, not the last chapter).
     body = _split_closing(
@@ -392,6 +393,15 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             )
         )
 
+    if meta.kind == "reply":
+        # A reply's outline items count as its commitments only under a next-step heading or
+        # lead-in (二、下一步工作); other numbered items report what was done.
+        planned = [
+            t
+            for (node, _, _), t in zip(candidates, tasks, strict=True)
+            if (classified[id(node)] or ("",))[0] == "task"
+        ]
+        tasks = reply_tasks(body, meta, planned)
     tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
@@ -435,7 +445,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         goals=_dedupe(goals),
         tasks=tasks,
         outline=_outline(root),
-        index_no=cmeta.get("index_no"),
+        index_no=cmeta.get("index_no") or meta.index_no,
+        units=meta.units,
         attachments=[Attachment(**a) for a in cmeta.get("attachments") or []],
         cites=meta.cites,
         source_format=extracted.format,
