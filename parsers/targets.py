@@ -52,6 +52,9 @@ _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _MONTH_RE = re.compile(r"[0-9]{1,2}月")
+_LEAD_MONTH_RE = re.compile(
+    r"^(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?(?:底|末|上旬|中旬|下旬)?(?:前|以前|之前)?)"
+)
 _CJK_SPACE_RE = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]+|[ \t\u3000]+(?=[^\x00-\x7f])")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
@@ -764,6 +767,7 @@ def _deadline_metric(v: _Vocab, norm: str, start: int, end: int) -> str:
     for part in re.split(r"[，,：:]", norm[start:end]):
         s = _CJK_SPACE_RE.sub("", part).translate(v.strip_chars).strip(v.trim_chars + "。；;！？!?")
         s = v.drop_words.sub("", s) if s.startswith(v.deadline_skip_lead) else s
+        s = _LEAD_MONTH_RE.sub("", s)  # 到2019年12月底，… : the month is part of the date
         if len(s) < 2 or s.startswith(v.deadline_scope):
             continue  # 在工业、交通…等领域 says where, not what
         return s if len(s) <= v.max_len else s[: v.max_len]
