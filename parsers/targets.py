@@ -52,6 +52,8 @@ _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _MONTH_RE = re.compile(r"[0-9]{1,2}月")
+# The base of a comparison inside a metric: 同比2022年, 较2020年, 比上年.
+_COMPARISON_RE = re.compile(r"(?:同比|较|比)(?:[0-9]{4}年(?:度)?|上年|去年)")
 _LEAD_MONTH_RE = re.compile(
     r"^(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?(?:底|末|上旬|中旬|下旬)?(?:前|以前|之前)?)"
 )
@@ -467,6 +469,8 @@ def _last_cut(v: _Vocab, s: str, compared: bool) -> re.Match[str] | None:
     for m in v.cut_after.finditer(s):
         if any(a <= m.start() < b for a, b in inside):
             continue
+        if s[max(0, m.start() - 1) : m.start()] in v.bare_reject_before and m.group()[:1].isdigit():
+            continue  # 同比2022年增长: a comparison base, removed below, not the metric's start
         if compared and m.group() in v.adjective_when_compared:
             continue
         last = m
@@ -478,6 +482,7 @@ def _metric_before(v: _Vocab, before: str) -> str:
     s, compared = _strip_comparator(v, before.rstrip())
     last = _last_cut(v, s, compared)
     rest = s[last.end() :] if last else s
+    rest = _COMPARISON_RE.sub("", rest)  # 使用量同比2022年增长 -> 使用量增长
     metric = _finish_metric(v, rest)
     if metric:
         return metric
