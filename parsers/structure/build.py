@@ -9,7 +9,8 @@ from parsers.readers.base import Extracted
 from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task, Unit
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
-from parsers.structure.outline import Node, build_outline, match_marker
+from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
+from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets, is_threshold_heading
@@ -87,6 +88,48 @@ def _classify(node: Node) -> tuple[str, str] | None:
     return None
 
 
+def _is_task(
+    node: Node, cls: tuple[str, str] | None, own: list[Unit], units: list[Unit], doc_kind: str
+) -> bool:
+    """Whether a leaf is a task, from its section's kind and its structure, not its words.
+
+    - context sections (指导思想, 基本原则, 职责分工…): never;
+    - goal sections (发展目标, 预期目标…): only items that name their own units (ah_chuzhou
+      and cq_yuzhong assign each 预期目标 item to units);
+    - 保障措施-type sections: items written as work items that name their own units (a bare
+      heading over a general paragraph is a safeguard);
+    - task sections, and sections named by their content (sh_fgw 实施路径, sh_zjw 相关要求,
+      sh_fxmz 重点整治内容, sh_fx 贯通…): every numbered leaf of a plan states work, except a
+      chapter with no items among chapters that have them (sh_fgw 一、园区类型,
+      sh_jd_2026 一、…: prose, not a task).
+    """
+    if node.style == "annex":
+        return False
+    kind, word = cls or ("", "")
+    if kind == "context":
+        return False
+    if kind == "goal":
+        return bool(own)
+    if kind == "task" and word in vocab().units_required_sections:
+        # ``（一）加强组织保障。…（责任单位：…）`` is work; ``（一）加强统筹协调`` + text is not.
+        return bool(own) and "。" in node.text
+    if kind == "task":
+        return True
+    if units:
+        return True
+    if doc_kind in ("reply", "news") or node.style == "inline":
+        return False
+    return not _prose_chapter(node)
+
+
+def _prose_chapter(node: Node) -> bool:
+    """A top-level chapter without numbered items while its sibling chapters have them."""
+    parent = node.parent
+    if parent is None or parent.style is not None or node.children:
+        return False
+    return any(not sib.is_leaf for sib in parent.children if sib is not node)
+
+
 def _own_units(node: Node) -> tuple[list[Unit], list[str]]:
     """Units annotated on the item itself (its line and its body), and its text without them."""
     units: list[Unit] = []
@@ -124,6 +167,8 @@ def _outline(node: Node) -> list[OutlineNode]:
     for c in node.children:
         if c.style == "lead":  # a lead-in sentence is not a heading: show its items only
             out.extend(_outline(c))
+        elif c.style == "annex" and not c.children:
+            continue
         else:
             out.append(OutlineNode(number=c.label, title=_node_title(c), children=_outline(c)))
     return out
@@ -210,12 +255,21 @@ def _task_targets(node: Node, title: str, text: str) -> list[Target]:
 
 
 def build_document(extracted: Extracted) -> ParsedDocument:
-    paras = clean_paragraphs(extracted.paragraphs)
+    raw_paras, table_tasks = take_task_tables(extracted)
+    paras = clean_paragraphs(raw_paras)
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
     meta = extract_metadata(paras, container_title=cmeta.get("title"))
-    body = _split_closing([p for i, p in enumerate(paras) if i not in meta.consumed])
+    # An attachment line the metadata took stays as a bare 附件 mark: the outline ends the
+    # body there (what follows is the attachment, not the last chapter).
+    body = _split_closing(
+        [
+            p if i not in meta.consumed else "附件"
+            for i, p in enumerate(paras)
+            if i not in meta.consumed or ANNEX.match(p)
+        ]
+    )
     preamble, root = build_outline(body)
     extract = extract_targets
     forward_only = meta.kind in ("news", "reply")
@@ -227,31 +281,13 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         classified[id(node)] = _classify(node)
     if meta.kind != "news":
-        v = vocab()
         for node in nodes:
             if not node.is_leaf:
                 continue
             own, parts = _own_units(node)
             units = own or _inherited_units(node)
-            cls = classified[id(node)]
-            if cls is None:
-                ok = bool(units)
-            elif cls[0] == "task" and cls[1] in v.units_required_sections:
-                # A 保障措施 item is assigned work when it is written as a work item: its own
-                # line states the work and it names its own units, inline or in a unit
-                # paragraph below (``（一）加强组织保障。…（责任单位：…）``). A bare heading over
-                # a general paragraph (``（一）加强统筹协调`` + text) is a safeguard, not a task.
-                ok = bool(own) and "。" in node.text
-            else:
-                ok = cls[0] == "task"
-            if ok:
+            if _is_task(node, classified[id(node)], own, units, meta.kind):
                 candidates.append((node, units, parts))
-        if not candidates and meta.kind in ("plan", "notice"):
-            for node in nodes:
-                cls = classified[id(node)]
-                if node.is_leaf and (cls is None or cls[0] == "task"):
-                    units, parts = _own_units(node)
-                    candidates.append((node, units or _inherited_units(node), parts))
 
     tasks: list[Task] = []
     task_ids = set()
@@ -275,6 +311,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 targets=_task_targets(node, title, text),
             )
         )
+
+    tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
     goals: list[Target] = []
