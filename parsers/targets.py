@@ -116,6 +116,7 @@ class _Vocab:
     fixed_words: tuple[str, ...]
     reject_after: tuple[str, ...]
     threshold_before: tuple[str, ...]
+    floor_words: tuple[str, ...]
     threshold_headings: tuple[str, ...]
     cn_reject_after: tuple[str, ...]
     approx_infix: dict[str, Comparator]
@@ -211,6 +212,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         fixed_words=tuple(sorted(nums.get("fixed_words", []), key=len, reverse=True)),
         reject_after=tuple(nums["reject_after"]),
         threshold_before=tuple(nums.get("threshold_before", [])),
+        floor_words=tuple(nums.get("floor_in_brackets", [])),
         threshold_headings=tuple(data["sections"]["threshold_headings"]),
         cn_reject_after=tuple(nums.get("cn_reject_after", [])),
         approx_infix=dict(nums["approx_infix"]),
@@ -505,9 +507,16 @@ def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
             return False
         if text[max(0, start - 2) : start].endswith(v.cn_reject_after):
             return False
-        if raw[0] not in v.cn_start or raw in v.lone_articles:
+        if raw[0] not in v.cn_start:
             return False
+        if raw in v.lone_articles and not _after_comparator(v, text, start):
+            return False  # 一批, 一个 are articles; 不少于一场 (sh_bs_2019-05-05) is a count
     return True
+
+
+def _after_comparator(v: _Vocab, text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start].rstrip()
+    return any(before.endswith(word) for word, _ in v.prefix_cmp)
 
 
 def _quantity(v: _Vocab, text: str, m: re.Match[str]) -> tuple[Decimal, Decimal | None, str] | None:
@@ -648,7 +657,7 @@ def _quantities(ctx: _Context, matches: list[re.Match[str]]) -> list[_Quantity]:
     v, norm, excluded = ctx.v, ctx.norm, ctx.excluded
     out: list[_Quantity] = []
     for m in matches:
-        if _inside(excluded, m.start()):
+        if _inside(excluded, m.start()) and not _floor_in_brackets(v, norm, m):
             continue
         quantity = _quantity(v, norm, m)
         if quantity is None:
@@ -669,6 +678,20 @@ def _quantities(ctx: _Context, matches: list[re.Match[str]]) -> list[_Quantity]:
         if between.strip() and not tail and not any(c in between for c in _CONNECTORS):
             out[i] = dataclasses.replace(a, qualifier=True)
     return out
+
+
+def _floor_in_brackets(v: _Vocab, norm: str, m: re.Match[str]) -> bool:
+    """A bracket that states a floor is a target, not a detail: "（各单位全年不少于一场）"
+    (sh_bs_2019-05-05). Definitions in brackets use 超过 (车货总高度…超过4.5米), not floors."""
+    open_at = max(norm.rfind("（", 0, m.start()), norm.rfind("(", 0, m.start()))
+    if open_at < 0 or _inside_quote_or_title(norm, open_at):
+        return False
+    before = norm[open_at + 1 : m.start()].rstrip()
+    return before.endswith(v.floor_words)
+
+
+def _inside_quote_or_title(norm: str, pos: int) -> bool:
+    return norm.rfind("《", 0, pos) > norm.rfind("》", 0, pos)
 
 
 def _target(

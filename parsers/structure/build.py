@@ -325,6 +325,11 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             continue  # conditions, types, scope: thresholds, not goals
         intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
         own_year = heading_year(node)
+        # A goal section states goals whatever the document's kind: a 函 that works as a plan
+        # (sh_zjw_2024-02-01 一、工作目标: 新增城市建成区50平方公里), a news page quoting a
+        # plan's 预期目标 (cq_yuzhong_2023), have no forward word in their goal lines.
+        cls = classified[id(node)]
+        in_goals = bool(cls and cls[0] == "goal")
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
             # The year of a dated lead (到2025年，…：) covers the items it introduces, not a
@@ -334,7 +339,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 extract(
                     strip_annotation(para, find_units(para)),
                     default_year=own_year or (intro_year if covered else None),
-                    forward_only=forward_only,
+                    forward_only=forward_only and not in_goals,
                 )
             )
 
