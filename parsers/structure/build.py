@@ -315,6 +315,23 @@ def _goal_intro_year(node: Node, cls: tuple[str, str] | None) -> tuple[int | Non
     return int(m.group(1)), section is not node or lead[-1].rstrip().endswith(("：", ":"))
 
 
+# A heading that is itself a deadline: "（一）建设筹备阶段（2024年年底前）" (sh_jtw_2024-11-21),
+# "（一）2023年4月底前" (sh_jtw_2023-04-17 三、时间节点).
+_HEADING_DEADLINE = re.compile(
+    r"(?:到|至)?\s*((?:19|20)\d{2})\s*年\s*(?:年?底前|末前|前|(?:\d{1,2}月)?(?:底|末)?前)"
+)
+
+
+def heading_deadline(node: Node, title: str, targets: list[Target]) -> list[Target]:
+    """The deadline of a stage item whose heading carries it and whose body states none, so
+    that moving the stage's year is a goal change (2024年年底前 -> 2025年年底前)."""
+    m = _HEADING_DEADLINE.search(_node_title(node))
+    if not m or any(t.year == int(m.group(1)) for t in targets):
+        return []
+    name = re.sub(r"[（(][^）)]*[）)]", "", title).strip() or title
+    return [Target(text=_node_title(node), metric=name, year=int(m.group(1)))]
+
+
 def heading_year(node: Node) -> int | None:
     """The year written on the nearest enclosing stage heading, if any."""
     for anc in [node, *reversed(node.ancestors())]:
@@ -322,6 +339,11 @@ def heading_year(node: Node) -> int | None:
         if m:
             return int(m.group(1))
     return None
+
+
+def _task_targets(node: Node, title: str, text: str) -> list[Target]:
+    targets = _dedupe(extract_targets(text, default_year=heading_year(node)))
+    return heading_deadline(node, title, targets) + targets
 
 
 def build_document(extracted: Extracted) -> ParsedDocument:
@@ -389,7 +411,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 text=text,
                 units=units,
                 # A task states future work by definition, even in a reply or news item.
-                targets=_dedupe(extract(text, default_year=heading_year(node))),
+                targets=_task_targets(node, title, text),
             )
         )
 
@@ -415,6 +437,11 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             continue  # conditions, types, scope: thresholds, not goals
         intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
         own_year = heading_year(node)
+        # A goal section states goals whatever the document's kind: a 函 that works as a plan
+        # (sh_zjw_2024-02-01 一、工作目标: 新增城市建成区50平方公里), a news page quoting a
+        # plan's 预期目标 (cq_yuzhong_2023), have no forward word in their goal lines.
+        cls = classified[id(node)]
+        in_goals = bool(cls and cls[0] == "goal")
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
             # The year of a dated lead (到2025年，…：) covers the items it introduces, not a
@@ -424,7 +451,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 extract(
                     strip_annotation(para, find_units(para)),
                     default_year=own_year or (intro_year if covered else None),
-                    forward_only=forward_only,
+                    forward_only=forward_only and not in_goals,
                 )
             )
 
