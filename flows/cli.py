@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "flows.commands.diff",
     "flows.commands.store",
     "flows.commands.alerts",
+    "flows.commands.held",
     "flows.commands.service",
 )
 

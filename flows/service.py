@@ -272,7 +272,7 @@ class WebServer:
         self.thread.join(timeout=10)
 
 
-def start_web(host: str, port: int) -> WebServer | None:
+def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServer | None:
     try:
         from alerts.web import create_app
     except ModuleNotFoundError as exc:
@@ -281,7 +281,10 @@ def start_web(host: str, port: int) -> WebServer | None:
         return None
     import uvicorn
 
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    from flows.web_operator import operator_for
+
+    app = create_app(operator_hooks=operator_for(sources_file, can_poll=True))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only in the main thread: signals stay with serve().
     thread = threading.Thread(target=server.run, name="radar-web", daemon=True)
@@ -314,7 +317,8 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
             ],
             interval=DISPATCH_INTERVAL_SECONDS,
             # One run at a time; one triggered meanwhile is cancelled, and the running one
-            # sends until nothing is due (flows.dispatch_flow): runs are coalesced.
+            # sends until nothing is due (flows.dispatch_flow): runs are coalesced. Leases keep
+            # concurrent senders correct anyway; this keeps them from piling up on a slow relay.
             concurrency_limit=ConcurrencyLimitConfig(
                 limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
             ),
@@ -422,7 +426,7 @@ def serve_forever(
             log.info("prefect server on %s (log: %s)", server.api_url, server.log_path)
         watcher = InboxWatcher(settings.inbox_dir).start()
         if web:
-            web_server = start_web("127.0.0.1", port)
+            web_server = start_web("127.0.0.1", port, sources_file)
         api_url = os.environ["PREFECT_API_URL"]
         info = ServeInfo(
             api_url=api_url,

@@ -151,6 +151,7 @@ def store_document(
         last_modified=doc.last_modified,
         published=doc.published,
         on_change_set=hook,
+        on_held=hook.on_held,
     )
     info = hook.as_dict()
     if result.held:  # storage held them: the earlier version could not be re-parsed

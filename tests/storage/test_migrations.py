@@ -50,11 +50,13 @@ def test_upgrade_from_empty_creates_every_table_and_is_idempotent(empty_url: str
         assert {t.name for t in Base.metadata.sorted_tables} == EXPECTED
         upgrade(engine)  # second run: nothing to do, no error
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
         uniques = {
             tuple(u["column_names"]) for u in inspect(engine).get_unique_constraints("versions")
         }
-        assert ("series_id", "content_hash") in uniques and ("series_id", "seq") in uniques
+        # 0002 dropped (series_id, content_hash): a revert is a new version.
+        assert ("series_id", "seq") in uniques
+        assert ("series_id", "content_hash") not in uniques
     finally:
         engine.dispose()
 
