@@ -24,6 +24,7 @@ from alerts.content import full_section
 from alerts.errors import AlertError, InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.render import render_alert, render_template
 from alerts.subscriptions import (
+    client_ip,
     confirm_subscription,
     describe,
     list_subscriptions,
@@ -75,7 +76,11 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
         kinds: Annotated[list[str] | None, Form()] = None,
         mode: Annotated[str, Form()] = "instant",
     ) -> HTMLResponse:
-        ip = request.client.host if request.client else None
+        ip = client_ip(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            load_settings().trusted_proxies,
+        )
         try:
             with write_session(factory()) as session:
                 sub = subscribe(

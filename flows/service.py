@@ -237,7 +237,10 @@ def start_web(host: str, port: int) -> WebServer | None:
         return None
     import uvicorn
 
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+    config = uvicorn.Config(
+        create_app(), host=host, port=port, log_level="warning", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only in the main thread: signals stay with serve().
     thread = threading.Thread(target=server.run, name="radar-web", daemon=True)

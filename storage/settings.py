@@ -43,6 +43,9 @@ class Settings:
     fetch_retries: int = 3
     fetch_backoff: float = 0.5
     fetch_timeout: float = 30.0
+    #: Proxies whose ``X-Forwarded-For`` the web app believes (``RADAR_TRUSTED_PROXIES``,
+    #: comma-separated IPs/CIDRs; none by default: the peer address counts).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def outbox_dir(self) -> Path:
@@ -81,4 +84,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         fetch_retries=int(merged.get("RADAR_FETCH_RETRIES") or 3),
         fetch_backoff=float(merged.get("RADAR_FETCH_BACKOFF") or 0.5),
         fetch_timeout=float(merged.get("RADAR_FETCH_TIMEOUT") or 30.0),
+        trusted_proxies=tuple(
+            p.strip() for p in (merged.get("RADAR_TRUSTED_PROXIES") or "").split(",") if p.strip()
+        ),
     )

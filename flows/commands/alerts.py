@@ -215,4 +215,5 @@ def register(app: typer.Typer) -> None:
 
         from alerts.web import create_app
 
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
