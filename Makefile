@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -o requirements.lock --python-version 3.11
 
 demo: install
 	RADAR_HOME=$${RADAR_HOME:-$(CURDIR)/.radar} $(BIN)/radar demo

@@ -301,3 +301,35 @@ def list_subscriptions(
     if not include_inactive:
         query = query.where(Subscription.status.in_(LIVE))
     return list(session.scalars(query).all())
+
+
+def update_filters(
+    session: Session,
+    subscription_id: int,
+    email: str,
+    *,
+    series_key: str | None = None,
+    issuer: str | None = None,
+    unit: str | None = None,
+    keyword: str | None = None,
+    kinds: list[str] | tuple[str, ...] | None = None,
+    mode: str = "instant",
+) -> Subscription:
+    """Change a live subscription's filters and mode (from the manage page, whose signed
+    link already proved the address: status and confirmation stay as they are)."""
+    sub = session.get(Subscription, subscription_id)
+    if sub is None or sub.email != email or sub.status not in LIVE:
+        raise InvalidToken("manage link does not cover this subscription")
+    if mode not in MODES:
+        raise InvalidFilter(f"mode {mode!r}: use one of {', '.join(MODES)}")
+    unit_name = _clean(unit)
+    sub.series_key = _clean(series_key)
+    sub.issuer = _clean(issuer)
+    sub.unit = unit_name
+    sub.unit_key = unit_key(unit_name) if unit_name else None
+    sub.keyword = _clean(keyword)
+    expanded = expand_kinds(list(kinds) if kinds else None)
+    sub.kinds = expanded if expanded else null()
+    sub.mode = mode
+    session.flush()
+    return sub

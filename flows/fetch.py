@@ -24,17 +24,18 @@ nothing new).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+import json
 import re
 import threading
 import time
 import urllib.robotparser
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -290,6 +291,7 @@ class Fetcher:
         resolver: Resolver | None = None,
         connect_map: dict[str, str] | None = None,
         verify: bool | str = True,
+        robots: RobotsCache | None = None,
     ) -> None:
         if allow_private is None or user_agent is None:
             from storage.settings import load_settings
@@ -326,6 +328,8 @@ class Fetcher:
                 "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
             }
         )
+        #: robots.txt records, shared across Fetchers (see RobotsCache); parsed per Fetcher.
+        self.robots_cache = robots if robots is not None else robots_cache()
         self._robots: dict[str, tuple[urllib.robotparser.RobotFileParser | None, float]] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_guard = threading.Lock()
@@ -500,34 +504,131 @@ class Fetcher:
         with lock:
             entry = self._robots.get(key)
             if entry is None or time.monotonic() - entry[1] > ROBOTS_TTL_SECONDS:
-                entry = (self._load_robots(key), time.monotonic())
+                record = self.robots_cache.get(key)
+                if record is None or record.stale():
+                    record = self._load_robots(key, record)
+                    self.robots_cache.put(key, record)
+                entry = (self._robots_parser(key, record), time.monotonic())
                 self._robots[key] = entry
         parser = entry[0]
         return parser is None or parser.can_fetch(self.user_agent, url)
 
-    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
-        """The parsed robots.txt, or None when there is none we can read (= all allowed).
-
-        Following RFC 9309 for 4xx, and the brief for 5xx/unreachable: a government WAF that
-        errors on robots.txt must not silence a source. A refused robots.txt (unsafe address,
-        too large, too many redirects) counts as none too: the page request itself goes
-        through the same guard and is refused there. Only a TLS error propagates.
-        """
-        try:
-            response = self._exchange(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES)
-        except (_Retryable, FetchRefused):
+    def _robots_parser(
+        self, origin: str, record: RobotsRecord
+    ) -> urllib.robotparser.RobotFileParser | None:
+        if record.text is None:
             return None
-        if response.status != 200:
-            return None
-        text = response.content.decode("utf-8", errors="replace")
         parser = urllib.robotparser.RobotFileParser(f"{origin}/robots.txt")
-        parser.parse(text.splitlines())
+        parser.parse(record.text.splitlines())
         delay = parser.crawl_delay(self.user_agent)
         if delay:
             self.throttle.set_interval(
                 urlsplit(origin).netloc.lower(), min(float(delay), CRAWL_DELAY_CAP)
             )
         return parser
+
+    def _load_robots(self, origin: str, previous: RobotsRecord | None) -> RobotsRecord:
+        """robots.txt now (conditional on ``previous``'s validators); text None when there
+        is none we can read (= all allowed).
+
+        Following RFC 9309 for 4xx, and the brief for 5xx/unreachable: a government WAF that
+        errors on robots.txt must not silence a source. A refused robots.txt (unsafe address,
+        too large, too many redirects) counts as none too: the page request itself goes
+        through the same guard and is refused there. Only a TLS error propagates.
+        """
+        headers: dict[str, str] = {}
+        if previous is not None and previous.text is not None:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        try:
+            response = self._exchange(f"{origin}/robots.txt", headers, ROBOTS_MAX_BYTES)
+        except (_Retryable, FetchRefused):
+            return RobotsRecord(None)
+        if response.status == 304 and previous is not None:
+            return RobotsRecord(previous.text, previous.etag, previous.last_modified)
+        if response.status != 200:
+            return RobotsRecord(None)
+        return RobotsRecord(
+            response.content.decode("utf-8", errors="replace"),
+            response.headers.get("ETag"),
+            response.headers.get("Last-Modified"),
+        )
+
+
+@dataclass(frozen=True)
+class RobotsRecord:
+    """One origin's robots.txt (``text`` None: none, all allowed), its validators and
+    when it was checked (wall clock, so a record on disk ages across processes)."""
+
+    text: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    checked: float = field(default_factory=time.time)
+
+    def stale(self, ttl: float = ROBOTS_TTL_SECONDS) -> bool:
+        return time.time() - self.checked > ttl
+
+
+class RobotsCache:
+    """robots.txt per origin, shared by every Fetcher of a process — a poll makes one per
+    document, and each fetched robots.txt again (4 of 9 requests in a changed poll) — and,
+    with ``directory``, kept on disk with its validators, so the next poll's process
+    revalidates with a conditional GET instead of downloading it again."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self._memory: dict[str, RobotsRecord] = {}
+        self._lock = threading.Lock()
+
+    def _path(self, origin: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / (hashlib.sha1(origin.encode()).hexdigest()[:20] + ".json")
+
+    def get(self, origin: str) -> RobotsRecord | None:
+        with self._lock:
+            if origin in self._memory:
+                return self._memory[origin]
+        path = self._path(origin)
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            record = RobotsRecord(**data)
+        except (OSError, ValueError, TypeError):
+            return None  # a damaged cache file is refetched
+        with self._lock:
+            self._memory[origin] = record
+        return record
+
+    def put(self, origin: str, record: RobotsRecord) -> None:
+        with self._lock:
+            self._memory[origin] = record
+        path = self._path(origin)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(asdict(record), ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache: the next process fetches robots.txt again
+
+
+_robots_caches: dict[Path | None, RobotsCache] = {}
+_robots_caches_lock = threading.Lock()
+
+
+def robots_cache(directory: Path | None = None) -> RobotsCache:
+    """The process-wide robots.txt cache for ``directory`` (None: memory only)."""
+    with _robots_caches_lock:
+        cache = _robots_caches.get(directory)
+        if cache is None:
+            cache = _robots_caches[directory] = RobotsCache(directory)
+        return cache
 
 
 def _short(exc: BaseException) -> str:
@@ -559,86 +660,36 @@ def _describe(exc: requests.RequestException) -> str:
 
 # -- decoding --------------------------------------------------------------------------------
 
-#: The GB family decodes as its superset gb18030: pages declared gb2312 routinely contain
-#: GBK-only characters (人名用字, 〔〕 brackets in 文号), which strict gb2312 rejects.
-CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gb_2312": "gb18030",
-    "gb_2312-80": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "cp936": "gb18030",
-    "ms936": "gb18030",
-    "windows-936": "gb18030",
-    "euc-cn": "gb18030",
-    "csgb2312": "gb18030",
-    "gb18030": "gb18030",
-    "utf8": "utf-8",
-}
-#: Declared charsets that servers send by default rather than by knowledge; a meta tag wins.
+#: Declared charsets that servers send by default rather than by knowledge: a GBK page
+#: served as ``text/html; charset=iso-8859-1`` is common, and iso-8859-1 decodes any byte, so
+#: trusting it gives mojibake. Such a header counts as no declaration.
 WEAK_CHARSETS = frozenset({"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252"})
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 def normalize_charset(name: str | None) -> str | None:
-    """Canonical codec name for a declared charset, or None if Python does not know it."""
-    if not name:
-        return None
-    lowered = name.strip().strip("'\"").lower()
-    lowered = CHARSET_ALIASES.get(lowered, lowered)
-    try:
-        return codecs.lookup(lowered).name
-    except LookupError:
-        return None
+    """Canonical codec name for a declared charset (GB family -> gb18030), or None if
+    Python does not know it: :func:`parsers.text.canonical_charset`, the parser's own."""
+    from parsers.text import canonical_charset
 
-
-def _try(content: bytes, encoding: str | None) -> str | None:
-    if not encoding:
-        return None
-    try:
-        return content.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return None
+    return canonical_charset(name)
 
 
 def decode_html(content: bytes, declared_charset: str | None) -> str:
-    """Decode an HTML page: BOM, declared header charset, meta tag, then detection.
+    """Decode a fetched page with the parser's decoder (:func:`parsers.text.decode_text`:
+    BOM, the declaration if it decodes strictly, UTF-8, GB18030, then detection), so links
+    and the parsed document never disagree on a page's text.
 
-    A declared charset that fails to decode strictly is treated as a lie (common: a
-    ``charset=utf-8`` header in front of a GBK page) and the next clue is tried. Without any
-    clue, strict UTF-8, then strict gb18030 (short GBK pages fool statistical detectors),
-    then charset-normalizer, then UTF-8 with replacement characters.
+    The declaration is the header's charset, unless it is a server default
+    (:data:`WEAK_CHARSETS`) or absent; then the page's ``<meta charset>``.
     """
-    for bom, encoding in _BOMS:
-        if content.startswith(bom):
-            return content.decode(encoding, errors="replace")
-    declared = normalize_charset(declared_charset)
-    meta_match = _META_CHARSET.search(content[:8192])
-    meta = normalize_charset(meta_match.group(1).decode("ascii")) if meta_match else None
-    candidates: list[str | None] = []
-    if declared and declared_charset and declared_charset.strip().lower() in WEAK_CHARSETS:
-        candidates += [meta, declared]
-    else:
-        candidates += [declared, meta]
-    candidates += ["utf-8", "gb18030"]
-    for candidate in candidates:
-        text = _try(content, candidate)
-        if text is not None:
-            return text
-    try:
-        from charset_normalizer import from_bytes
+    from parsers.text import decode_text
 
-        best = from_bytes(content).best()
-        if best is not None:
-            return str(best)
-    except Exception:  # detection is best effort
-        pass
-    return content.decode("utf-8", errors="replace")
+    declared = declared_charset
+    if not normalize_charset(declared) or (declared or "").strip().lower() in WEAK_CHARSETS:
+        match = _META_CHARSET.search(content[:8192])
+        declared = match.group(1).decode("ascii") if match else None
+    return decode_text(content, declared)

@@ -18,13 +18,11 @@ ensure_prefect_env()
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
 from flows.fetch import Fetcher  # noqa: E402
 from flows.fetch_state_db import DbFetchState  # noqa: E402
 from flows.health import check_listing  # noqa: E402
 from flows.ingest_flow import ingest_document  # noqa: E402
+from flows.orchestrate import flow, run_logger, task  # noqa: E402
 from flows.sources import ListingCrawl, SourceConfig, SourcesError, crawl_listing, load_sources  # noqa: E402
 from flows.tasks import db_factory, make_fetcher, send_alerts  # noqa: E402
 
@@ -46,7 +44,7 @@ def find_source(name: str, sources_file: str | None = None) -> SourceConfig:
     raise SourcesError(f"{path}: no source named {name!r}")
 
 
-@task(name="crawl-listing", task_run_name="crawl {config.name}", cache_policy=NO_CACHE)
+@task(name="crawl-listing", task_run_name="crawl {config.name}", no_cache=True)
 def crawl_source(fetcher: Fetcher, config: SourceConfig) -> ListingCrawl:
     return crawl_listing(fetcher, config, conditional=True, remember=False)
 
@@ -56,7 +54,7 @@ def poll_source(
     name: str, sources_file: str | None = None, deliver: bool | None = None
 ) -> dict[str, Any]:
     """One poll of one source; returns a JSON-able report (links, ingested, failed, health)."""
-    logger = get_run_logger()
+    logger = run_logger()
     config = find_source(name, sources_file)
     sources = str(sources_path(sources_file))
     factory = db_factory()
@@ -124,7 +122,7 @@ def poll_sources(
 ) -> list[dict[str, Any]]:
     """One poll cycle of every configured source (or just ``source``); a failing source is
     reported and the others still run."""
-    logger = get_run_logger()
+    logger = run_logger()
     configs = load_sources(sources_path(sources_file))
     if source is not None:
         configs = [c for c in configs if c.name == source]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -40,9 +41,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from parsers.diff import place_of
+from parsers.errors import RadarError
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
-from parsers.units_alias import unit_key
+from parsers.units_alias import unit_key, unit_keys
 from storage.db import write_session
 from storage.hold import HELD, hold_reason
 from storage.identity import (
@@ -64,6 +67,8 @@ from storage.models import (
     Version,
 )
 from storage.rawstore import get_raw, put_raw
+
+log = logging.getLogger("radar.storage")
 
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
 ChangeSetHook = Callable[[Session, int], object]
@@ -90,7 +95,8 @@ class IngestResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     match_reason: str = ""
     related_to: int | None = None
-    #: Why the version is held from subscribers (None: not held).
+    #: Why the version is held from subscribers (None: not held): it looks broken, or the
+    #: earlier version could not be re-parsed with the current parser.
     held: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -198,8 +204,14 @@ def _find_task(change: dict[str, Any], doc: ParsedDocument, side: str) -> Any:
     return None
 
 
-def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[ChangeUnit]:
-    """added/removed units of a change, and the units of its task in either version."""
+def _change_units(
+    change: dict[str, Any], new_task: Any, old_task: Any, place: str | None = None
+) -> list[ChangeUnit]:
+    """added/removed units of a change, and the units of its task in either version.
+
+    A unit of a body with two plaques in the document's place (成都: 市经信局 = 市新经济委) is
+    stored under the keys of all its names there, so a subscriber to either name matches.
+    """
     units: list[ChangeUnit] = []
     seen: set[tuple[str, str]] = set()
     named: list[tuple[str, str]] = [
@@ -211,10 +223,10 @@ def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[
             named += [(u.name, "task_unit") for u in task.units]
     named += [(n, "task_unit") for n in change.get("units") or [] if isinstance(n, str)]
     for name, relation in named:
-        key = unit_key(name)
-        if (key, relation) not in seen:
-            seen.add((key, relation))
-            units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
+        for key in unit_keys(name, place):
+            if (key, relation) not in seen:
+                seen.add((key, relation))
+                units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
     return units
 
 
@@ -222,6 +234,7 @@ def _change_rows(
     change_set_id: int, changes: list[dict[str, Any]], old: ParsedDocument, new: ParsedDocument
 ) -> list[Change]:
     rows: list[Change] = []
+    place = place_of(old) or place_of(new)
     for i, change in enumerate(changes):
         new_task = _find_task(change, new, "after")
         old_task = _find_task(change, old, "before")
@@ -236,7 +249,7 @@ def _change_rows(
             summary=change.get("summary"),
             payload=change,
         )
-        row.units = _change_units(change, new_task, old_task)
+        row.units = _change_units(change, new_task, old_task, place)
         rows.append(row)
     return rows
 
@@ -297,7 +310,8 @@ def _old_side(
     Diffing a stored parse from an older parser against a fresh parse would report the
     parser's improvements as changes to the document (false alerts), so when the parser
     versions differ the stored raw bytes are parsed again. If that fails (raw file gone,
-    parse error) the stored parse is used.
+    parse error) the stored parse is used, and the caller holds the alerts (see
+    :func:`_reparse`).
     """
     if previous.parser_version != parsed.parser_version:
         if previous.id not in baselines:
@@ -308,10 +322,16 @@ def _old_side(
     return ParsedDocument.from_json_dict(previous.parsed)
 
 
-def _reparse(need: _NeedsBaseline) -> ParsedDocument | None:
+def _reparse(need: _NeedsBaseline, failures: dict[int, str]) -> ParsedDocument | None:
+    """The earlier version parsed again, or None (recorded in ``failures`` and logged): the
+    diff then compares against a parse by an older parser and may report the parser's
+    changes as the document's, so that change set's alerts are held, not sent."""
     try:
         return parse_file_bytes(get_raw(need.raw_hash), need.filename or "document")
-    except Exception:  # any failure: fall back to the stored parse (see _old_side)
+    except (RadarError, OSError) as exc:
+        reason = f"the earlier version could not be re-parsed ({type(exc).__name__}: {exc})"
+        log.warning("version %s: %s; alerts held", need.version_id, reason)
+        failures[need.version_id] = reason
         return None
 
 
@@ -325,6 +345,7 @@ def _ingest_once(
     diff: DiffFn,
     hooks: _Hooks,
     baselines: dict[int, ParsedDocument | None],
+    failures: dict[int, str],
 ) -> IngestResult:
     # 1. The same bytes as some series' current version (or a held version after it), in
     #    the requested series when one is named. An *earlier* version's bytes again are a
@@ -417,6 +438,10 @@ def _ingest_once(
         change_set.info_count = len(changes) - change_set.alert_count
         session.add_all(_change_rows(change_set.id, changes, old, parsed))
     held = hold_reason(old, parsed)
+    if held is None and previous is not None and previous.id in failures:
+        # The earlier version could not be re-parsed with this parser: its diff may show
+        # parser changes, not document changes, so the operator decides.
+        held = failures[previous.id]
     if held:
         version.hold_status, version.hold_reason = HELD, held
     elif previous is not None:
@@ -477,6 +502,7 @@ def ingest(
     }
     diff_fn = diff or default_diff
     baselines: dict[int, ParsedDocument | None] = {}
+    failures: dict[int, str] = {}
     conflicts = 0
     while True:
         try:
@@ -491,6 +517,7 @@ def ingest(
                     diff_fn,
                     _Hooks(on_change_set, on_held),
                     baselines,
+                    failures,
                 )
         except IntegrityError:
             conflicts += 1
@@ -499,7 +526,7 @@ def ingest(
         except _NeedsBaseline as need:
             if need.version_id in baselines:  # pragma: no cover - defensive
                 raise
-            baselines[need.version_id] = _reparse(need)
+            baselines[need.version_id] = _reparse(need, failures)
 
 
 def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:

@@ -210,10 +210,12 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
         port: int = typer.Option(8765, "--port", help="Port to listen on."),
     ) -> None:
-        """Serve the subscription pages and the change pages (RADAR_BASE_URL should point here)."""
+        """Serve the web app: documents, compare, units, targets, sources, feeds, subscriptions."""
         import uvicorn
 
         from alerts.web import create_app
+        from flows.web_operator import operator_for
 
+        app = create_app(operator_hooks=operator_for(None, can_poll=False))
         # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
-        uvicorn.run(create_app(), host=host, port=port, log_level="info", proxy_headers=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from parsers.structure.vocab import vocab
+
 _CN_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -52,8 +54,11 @@ RANK = {
     "circle": 7,
     "inline": 8,
     "lead": 8,
+    "annex": 0,
+    "plain": 0,
     "": 9,
 }
+ANNEX = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\s*[：:]?")
 _INLINE = re.compile(rf"(?:^|(?<=[。；;！：:]))\s*({_CN_NUM})是")
 
 
@@ -165,7 +170,21 @@ def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
     root = Node(style=None, value=0, label="", text="")
     stack: list[Node] = [root]
     preamble: list[str] = []
-    for para in paragraphs:
+    plain = _plain_headings(paragraphs)
+    for i, para in enumerate(paragraphs):
+        if i in plain:
+            node = Node("plain", len(root.children) + 1, "", para, parent=root)
+            root.children.append(node)
+            stack = [root, node]
+            continue
+        if ANNEX.match(para) and len(stack) > 1:
+            # 附件 ends the body: what follows is the attachment (a task list, a table), not
+            # part of the last chapter (sh_jtw_2024-12-31 任务清单 after 五、保障措施;
+            # sh_fx project tables after 三、工作职责).
+            annex = Node("annex", 0, "", para, parent=root)
+            root.children.append(annex)
+            stack = [root, annex]
+            continue
         marker = match_marker(para)
         if marker is None:
             if len(stack) == 1:
@@ -192,6 +211,25 @@ def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
     _expand_inline(root)
     _number(root, ())
     return preamble, root
+
+
+def _plain_headings(paragraphs: list[str]) -> set[int]:
+    """Chapter headings printed without a number (sh_fxmz 总体要求 / 重点整治内容 / 工作安排 /
+    工作要求): only in a document with no
+    ``一、`` chapters, a short line without punctuation that names a section or is followed
+    by a numbered item."""
+    if any((m := match_marker(p)) is not None and m.style in ("cn", "chapter") for p in paragraphs):
+        return set()
+    v = vocab()
+    words = (*v.task_sections, *v.goal_sections, *v.context_sections)
+    out: set[int] = set()
+    for i, para in enumerate(paragraphs):
+        if not 2 <= len(para) <= 12 or re.search(r"[\W\d_a-zA-Z]", para) or match_marker(para):
+            continue
+        nxt = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
+        if any(w in para for w in words) or match_marker(nxt) is not None:
+            out.add(i)
+    return out
 
 
 def _expand_preamble(root: Node, preamble: list[str]) -> list[str]:

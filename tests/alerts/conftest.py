@@ -174,10 +174,10 @@ def alert_env(radar_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class HttpServer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, port: int | None = None) -> None:
         import uvicorn
 
-        self.port = free_port()
+        self.port = port or free_port()
         # As `radar web` and `radar serve` run it: uvicorn does not rewrite the client from
         # X-Forwarded-For (the app believes it only from RADAR_TRUSTED_PROXIES).
         config = uvicorn.Config(

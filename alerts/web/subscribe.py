@@ -1,5 +1,5 @@
-"""The subscription pages: sign-up form, confirm link, manage page, one-click unsubscribe,
-and the change-set page that emails link to.
+"""The subscription pages: sign-up form (pre-filled by the other pages' subscribe buttons),
+confirm link, manage page (edit filters and mode), one-click unsubscribe.
 
 Rules that keep it safe without cookies or sessions:
 
@@ -14,60 +14,63 @@ Rules that keep it safe without cookies or sessions:
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.content import full_section
-from alerts.errors import AlertError, InvalidEmail, InvalidFilter, InvalidToken, RateLimited
-from alerts.render import render_alert, render_template
+from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.subscriptions import (
-    client_ip,
     confirm_subscription,
     describe,
     list_subscriptions,
     subscribe,
+    update_filters,
 )
 from alerts.tokens import Purpose, make_token, read_token
+from alerts.web.common import FactoryGetter, client_ip, page
 from storage.db import write_session
-from storage.models import ChangeSet, Subscription, utcnow
+from storage.models import Subscription, utcnow
 from storage.settings import load_settings
+
+log = logging.getLogger("radar.web")
+
+
+def _send_confirmations(session_factory: sessionmaker[Session]) -> None:
+    """Deliver what is due now (the confirmation just queued): the page promises an email,
+    so it must not wait for ``radar serve``'s dispatcher or ``radar alerts send``. The
+    outbox row is the record either way; claiming with a lease keeps a concurrent
+    dispatcher from sending it twice."""
+    from alerts.dispatch import send_due
+
+    try:
+        send_due(session_factory)
+    except Exception:  # the row stays due: the next dispatcher retries it
+        log.exception("sending the confirmation email failed; it stays queued")
 
 
 def _page(title: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    settings = load_settings()
-    defaults: dict[str, Any] = {"message": "", "page": "", "base": settings.base_url}
-    html = render_template("web_page.html.j2", title=title, **{**defaults, **context})
-    return HTMLResponse(html, status_code=status)
+    defaults: dict[str, Any] = {"page": "", "nav": "subscribe"}
+    return page("subscribe.html.j2", title, status=status, **{**defaults, **context})
 
 
-def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
-    """The ASGI app; ``session_factory`` defaults to ``storage.db.open_db()`` on first use."""
-    app = FastAPI(title="policy-radar", docs_url=None, redoc_url=None, openapi_url=None)
-    state: dict[str, sessionmaker[Session]] = {}
+def router(factory: FactoryGetter) -> APIRouter:
+    """The subscription pages; ``factory`` returns the app's sessionmaker."""
+    app = APIRouter()
 
-    def factory() -> sessionmaker[Session]:
-        if session_factory is not None:
-            return session_factory
-        if "factory" not in state:
-            from storage.db import open_db
-
-            state["factory"] = open_db()[1]
-        return state["factory"]
-
-    @app.get("/", response_class=HTMLResponse)
-    def form() -> HTMLResponse:
-        return _page("订阅政策变更提醒", page="form")
-
-    @app.get("/healthz", response_class=PlainTextResponse)
-    def healthz() -> str:
-        return "ok"
+    @app.get("/subscribe", response_class=HTMLResponse)
+    def form(series: str = "", issuer: str = "", unit: str = "", keyword: str = "") -> HTMLResponse:
+        """The sign-up form; the subscribe buttons of other pages pre-fill it."""
+        prefill: dict[str, Any] = {"series": series, "issuer": issuer, "unit": unit}
+        prefill.update(keyword=keyword, kinds=[], mode="instant")
+        return _page("订阅政策变更提醒", page="form", prefill=prefill)
 
     @app.post("/subscribe", response_class=HTMLResponse)
     def do_subscribe(
         request: Request,
+        background: BackgroundTasks,
         email: Annotated[str, Form()],
         series: Annotated[str | None, Form()] = None,
         issuer: Annotated[str | None, Form()] = None,
@@ -76,11 +79,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
         kinds: Annotated[list[str] | None, Form()] = None,
         mode: Annotated[str, Form()] = "instant",
     ) -> HTMLResponse:
-        ip = client_ip(
-            request.client.host if request.client else None,
-            request.headers.get("x-forwarded-for"),
-            load_settings().trusted_proxies,
-        )
+        ip = client_ip(request)
         try:
             with write_session(factory()) as session:
                 sub = subscribe(
@@ -102,6 +101,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
             )
         except (InvalidEmail, InvalidFilter) as exc:
             return _page("无法订阅", status=400, message=str(exc))
+        background.add_task(_send_confirmations, factory())
         return _page(
             "请查收确认邮件",
             status=202,
@@ -154,7 +154,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
         path: str, token: str, email: str, filters: str, *, title: str, button: str
     ) -> HTMLResponse:
         """What a GET shows: a button that POSTs back to the same link."""
-        action = f"{load_settings().base_url}/{path}?token={token}"
+        action = f"/{path}?token={token}"
         return _page(
             title, page="button", email=email, filters=filters, action=action, button=button
         )
@@ -183,7 +183,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
         return _page("已退订", message="您已退订，不会再收到此订阅的邮件。")
 
     @app.get("/manage", response_class=HTMLResponse)
-    def manage(token: Annotated[str, Query()] = "") -> HTMLResponse:
+    def manage(token: Annotated[str, Query()] = "", saved: str = "") -> HTMLResponse:
         settings = load_settings()
         try:
             with factory()() as session:
@@ -194,29 +194,55 @@ def create_app(session_factory: sessionmaker[Session] | None = None) -> FastAPI:
                         "id": s.id,
                         "filters": describe(s),
                         "status": {"active": "有效", "pending": "待确认"}.get(s.status, s.status),
-                        "action": f"{settings.base_url}/unsubscribe?token="
+                        "action": "/unsubscribe?token="
                         + make_token(settings.secret, "unsubscribe", s.id, s.email),
+                        "edit": f"/manage/{s.id}?token={token}",
+                        "series": s.series_key or "",
+                        "issuer": s.issuer or "",
+                        "unit": s.unit or "",
+                        "keyword": s.keyword or "",
+                        "kinds": list(s.kinds or []),
+                        "mode": s.mode,
                     }
                     for s in subs
                 ]
                 email = owner.email
         except InvalidToken as exc:
             return _page("链接无效", status=400, message=f"管理链接无效（{exc}）。")
-        return _page("管理订阅", page="manage", email=email, subscriptions=rows)
+        message = "已保存修改。" if saved else ""
+        return _page("管理订阅", page="manage", email=email, subscriptions=rows, message=message)
 
-    @app.get("/changes/{change_set_id}", response_class=HTMLResponse)
-    def change_set_page(change_set_id: int) -> HTMLResponse:
-        settings = load_settings()
-        with factory()() as session:
-            if session.get(ChangeSet, change_set_id) is None:
-                return _page("未找到", status=404, message=f"变更记录 {change_set_id} 不存在。")
-            section = full_section(session, change_set_id, settings.base_url)
-        section.diff_url = None
-        rendered = render_alert([section], manage_url="", unsubscribe_url="")
-        return HTMLResponse(rendered.html)
-
-    @app.exception_handler(AlertError)
-    def _alert_error(_request: Request, exc: AlertError) -> HTMLResponse:
-        return _page("出错了", status=400, message=str(exc))
+    @app.post("/manage/{subscription_id}", response_class=HTMLResponse)
+    def edit_subscription(
+        subscription_id: int,
+        token: Annotated[str, Query()] = "",
+        series: Annotated[str | None, Form()] = None,
+        issuer: Annotated[str | None, Form()] = None,
+        unit: Annotated[str | None, Form()] = None,
+        keyword: Annotated[str | None, Form()] = None,
+        kinds: Annotated[list[str] | None, Form()] = None,
+        mode: Annotated[str, Form()] = "instant",
+    ) -> Response:
+        """Edits filters and mode of one of the manage link owner's subscriptions. The
+        link proves the address, so the edit needs no second confirmation."""
+        try:
+            with write_session(factory()) as session:
+                owner = _sub_from("manage", token, session)
+                update_filters(
+                    session,
+                    subscription_id,
+                    owner.email,
+                    series_key=series or None,
+                    issuer=issuer or None,
+                    unit=unit or None,
+                    keyword=keyword or None,
+                    kinds=kinds or None,
+                    mode=mode,
+                )
+        except InvalidToken as exc:
+            return _page("链接无效", status=400, message=f"管理链接无效（{exc}）。")
+        except InvalidFilter as exc:
+            return _page("无法保存", status=400, message=str(exc))
+        return RedirectResponse(f"/manage?token={token}&saved=1", status_code=303)
 
     return app

@@ -1,0 +1,670 @@
+"""Read-side queries of the web app: document list, document page, unit, targets, feeds.
+
+Each returns plain dataclasses (like :mod:`storage.repo`) and is built to stay fast at
+10k series / 100k versions (``bench/bench_web.py``): lists are paginated with LIMIT/OFFSET,
+"newest change first" orders by each series' highest version id (a covering scan of the
+``(series_id, seq)`` unique index, no sort of the versions table), and per-row counts are
+computed only for the rows on the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from parsers.units_alias import unit_key
+from storage.models import (
+    Change,
+    ChangeSet,
+    ChangeUnit,
+    Delivery,
+    FetchState,
+    Series,
+    TargetRow,
+    Task,
+    TaskUnit,
+    Version,
+)
+
+#: Rows per page of every paginated list.
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    """What the documents page can filter on (all optional)."""
+
+    q: str | None = None
+    kind: str | None = None
+    issuer: str | None = None
+    unit: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    has_alerts: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    key: str
+    title: str
+    issuer: str | None
+    kind: str | None
+    doc_number: str | None
+    date: str | None
+    latest_seq: int
+    version_count: int
+    task_count: int
+    target_count: int
+    alert_count: int
+    last_fetched_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and what the pager needs."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    per_page: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def as_dict(rows: Iterable[Any]) -> dict[Any, Any]:
+    """Two-column result rows as a dict (first column -> second)."""
+    return {row[0]: row[1] for row in rows}
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    return column.like(_like(text), escape="\\")  # type: ignore[no-any-return]
+
+
+def _latest_version_ids() -> Any:
+    """``series_id -> newest version id`` (ids grow with every ingest)."""
+    return (
+        select(Version.series_id.label("series_id"), func.max(Version.id).label("vid"))
+        .group_by(Version.series_id)
+        .subquery("latest")
+    )
+
+
+def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    lv = aliased(Version, name="lv")
+    if f.q:
+        in_text = exists(
+            select(Task.id).where(
+                Task.version_id == latest.c.vid,
+                or_(_contains(Task.title, f.q), _contains(Task.text, f.q)),
+            )
+        )
+        in_meta = exists(
+            select(lv.id).where(
+                lv.series_id == Series.id,
+                or_(_contains(lv.doc_number, f.q), _contains(lv.title, f.q)),
+            )
+        )
+        conds.append(
+            or_(
+                _contains(Series.title, f.q),
+                _contains(Series.canonical_title, f.q),
+                _contains(Series.issuer, f.q),
+                in_meta,
+                in_text,
+            )
+        )
+    if f.kind:
+        conds.append(Series.kind == f.kind)
+    if f.issuer:
+        conds.append(_contains(Series.issuer, f.issuer))
+    if f.unit:
+        conds.append(
+            exists(
+                select(TaskUnit.id)
+                .join(Task, Task.id == TaskUnit.task_id)
+                .where(Task.version_id == latest.c.vid, TaskUnit.unit_key == unit_key(f.unit))
+            )
+        )
+    if f.date_from or f.date_to:
+        vdate = select(lv.date).where(lv.id == latest.c.vid).scalar_subquery()
+        if f.date_from:
+            conds.append(vdate >= f.date_from)
+        if f.date_to:
+            conds.append(vdate <= f.date_to)
+    if f.has_alerts:
+        conds.append(
+            exists(
+                select(ChangeSet.id).where(
+                    ChangeSet.series_id == Series.id,
+                    ChangeSet.alert_count > 0,
+                    ChangeSet.is_new_document.is_(False),
+                )
+            )
+        )
+    return conds
+
+
+def list_documents(session: Session, filters: DocumentFilters, page: int = 1) -> Page:
+    """Series matching ``filters``, newest version first, one page with counts."""
+    page = max(1, page)
+    latest = _latest_version_ids()
+    base = select(Series.id, latest.c.vid).join(latest, latest.c.series_id == Series.id)
+    for cond in _document_conditions(filters, latest):
+        base = base.where(cond)
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ids = session.execute(
+        base.order_by(latest.c.vid.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    rows = _document_rows(session, [(sid, vid) for sid, vid in ids])
+    return Page(rows=rows, total=total, page=page)
+
+
+def _document_rows(session: Session, pairs: list[tuple[int, int]]) -> list[DocumentRow]:
+    """Details and counts for the series on one page (a handful of indexed lookups)."""
+    if not pairs:
+        return []
+    vids = [vid for _, vid in pairs]
+    sids = [sid for sid, _ in pairs]
+    tasks = as_dict(
+        session.execute(
+            select(Task.version_id, func.count(Task.id))
+            .where(Task.version_id.in_(vids))
+            .group_by(Task.version_id)
+        ).all()
+    )
+    targets = as_dict(
+        session.execute(
+            select(TargetRow.version_id, func.count(TargetRow.id))
+            .where(TargetRow.version_id.in_(vids))
+            .group_by(TargetRow.version_id)
+        ).all()
+    )
+    versions = as_dict(
+        session.execute(
+            select(Version.series_id, func.count(Version.id))
+            .where(Version.series_id.in_(sids))
+            .group_by(Version.series_id)
+        ).all()
+    )
+    alerts = as_dict(
+        session.execute(
+            select(ChangeSet.series_id, func.sum(ChangeSet.alert_count))
+            .where(ChangeSet.series_id.in_(sids), ChangeSet.is_new_document.is_(False))
+            .group_by(ChangeSet.series_id)
+        ).all()
+    )
+    info = {
+        s.id: (s, v)
+        for s, v in session.execute(
+            select(Series, Version)
+            .join(Version, Version.series_id == Series.id)
+            .where(Version.id.in_(vids))
+        ).all()
+    }
+    rows = []
+    for sid, vid in pairs:
+        s, v = info[sid]
+        rows.append(
+            DocumentRow(
+                key=s.key,
+                title=s.title or v.title or s.canonical_title or s.key,
+                issuer=s.issuer,
+                kind=s.kind or v.kind,
+                doc_number=v.doc_number,
+                date=v.date,
+                latest_seq=v.seq,
+                version_count=versions.get(sid, 0),
+                task_count=tasks.get(vid, 0),
+                target_count=targets.get(vid, 0),
+                alert_count=int(alerts.get(sid) or 0),
+                last_fetched_at=v.fetched_at,
+            )
+        )
+    return rows
+
+
+def document_kinds(session: Session) -> list[str]:
+    """The kinds present (for the filter's choices)."""
+    return [k for k in session.scalars(select(Series.kind).distinct().order_by(Series.kind)) if k]
+
+
+# -- one document ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    version_id: int
+    seq: int
+    title: str | None
+    doc_number: str | None
+    date: str | None
+    published: str | None
+    fetched_at: datetime
+    source_url: str | None
+    filename: str | None
+    format: str | None
+    match_reason: str
+    change_set_id: int | None
+    alert_count: int
+    info_count: int
+    is_new_document: bool
+    summaries: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    number: str | None
+    path: list[Any]
+    title: str
+    text: str
+    units: list[tuple[str, str]]
+    targets: list[TargetValue]
+
+
+@dataclass(frozen=True)
+class TargetValue:
+    metric: str | None
+    value: Decimal | None
+    value_max: Decimal | None
+    unit: str | None
+    year: int | None
+    comparator: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class RelatedDoc:
+    key: str
+    title: str
+    relation: str
+
+
+def timeline(session: Session, series_id: int) -> list[TimelineEntry]:
+    """Every version of a series, newest first, with how it matched and its change summary."""
+    rows = session.execute(
+        select(Version, ChangeSet)
+        .outerjoin(ChangeSet, ChangeSet.to_version_id == Version.id)
+        .where(Version.series_id == series_id)
+        .order_by(Version.seq.desc())
+    ).all()
+    cs_ids = [cs.id for _, cs in rows if cs is not None]
+    summaries: dict[int, list[str]] = {i: [] for i in cs_ids}
+    if cs_ids:
+        for cs_id, summary in session.execute(
+            select(Change.change_set_id, Change.summary)
+            .where(Change.change_set_id.in_(cs_ids), Change.severity == "alert")
+            .order_by(Change.change_set_id, Change.ord)
+        ):
+            if summary and len(summaries[cs_id]) < 5:
+                summaries[cs_id].append(summary)
+    return [
+        TimelineEntry(
+            version_id=v.id,
+            seq=v.seq,
+            title=v.title,
+            doc_number=v.doc_number,
+            date=v.date,
+            published=v.published,
+            fetched_at=v.fetched_at,
+            source_url=v.source_url,
+            filename=v.filename,
+            format=v.format,
+            match_reason=v.match_reason,
+            change_set_id=cs.id if cs else None,
+            alert_count=cs.alert_count if cs else 0,
+            info_count=cs.info_count if cs else 0,
+            is_new_document=bool(cs.is_new_document) if cs else False,
+            summaries=summaries.get(cs.id, []) if cs else [],
+        )
+        for v, cs in rows
+    ]
+
+
+def _target_value(t: TargetRow) -> TargetValue:
+    return TargetValue(t.metric, t.value, t.value_max, t.unit, t.year, t.comparator, t.text)
+
+
+def version_tasks(session: Session, version_id: int) -> tuple[list[TaskRow], list[TargetValue]]:
+    """A version's tasks with units (name, role) and targets, and its document-level goals."""
+    tasks = list(
+        session.scalars(select(Task).where(Task.version_id == version_id).order_by(Task.ord))
+    )
+    ids = [t.id for t in tasks]
+    units: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+    targets: dict[int | None, list[TargetValue]] = {i: [] for i in ids}
+    targets[None] = []
+    if ids:
+        for tid, name, role in session.execute(
+            select(TaskUnit.task_id, TaskUnit.name, TaskUnit.role)
+            .where(TaskUnit.task_id.in_(ids))
+            .order_by(TaskUnit.id)
+        ):
+            units[tid].append((name, role))
+    for row in session.scalars(
+        select(TargetRow).where(TargetRow.version_id == version_id).order_by(TargetRow.ord)
+    ):
+        targets.setdefault(row.task_id, []).append(_target_value(row))
+    rows = [
+        TaskRow(t.id, t.number, list(t.path or []), t.title, t.text, units[t.id], targets[t.id])
+        for t in tasks
+    ]
+    return rows, targets[None]
+
+
+def related_documents(session: Session, series_id: int) -> list[RelatedDoc]:
+    """Series linked by ``versions.related_to`` in either direction (a reply citing a plan,
+    an adjustment notice of a plan)."""
+    mine = aliased(Version)
+    other = aliased(Version)
+    out: dict[str, RelatedDoc] = {}
+    cites = (
+        select(Series.key, Series.title, Series.canonical_title)
+        .join(other, other.series_id == Series.id)
+        .join(mine, mine.related_to == other.id)
+        .where(mine.series_id == series_id, other.series_id != series_id)
+        .distinct()
+    )
+    for key, title, canon in session.execute(cites):
+        out[key] = RelatedDoc(key, title or canon, "本文引用/调整")
+    cited_by = (
+        select(Series.key, Series.title, Series.canonical_title)
+        .join(mine, mine.series_id == Series.id)
+        .join(other, mine.related_to == other.id)
+        .where(other.series_id == series_id, mine.series_id != series_id)
+        .distinct()
+    )
+    for key, title, canon in session.execute(cited_by):
+        out.setdefault(key, RelatedDoc(key, title or canon, "引用/调整本文"))
+    return list(out.values())
+
+
+# -- unit ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitAssignment:
+    """One assignment or removal of a unit seen in a change."""
+
+    series_key: str
+    series_title: str | None
+    change_set_id: int
+    created_at: datetime
+    relation: str
+    task: str | None
+    unit_name: str
+
+
+def unit_history(session: Session, name: str, page: int = 1) -> Page:
+    """Changes that added or removed the unit (alias-resolved), newest first."""
+    page = max(1, page)
+    key = unit_key(name)
+    base: Select[Any] = (
+        select(
+            Series.key,
+            Series.title,
+            ChangeSet.id,
+            ChangeSet.created_at,
+            ChangeUnit.relation,
+            Change.task_title,
+            ChangeUnit.unit_name,
+        )
+        .select_from(ChangeUnit)
+        .join(Change, Change.id == ChangeUnit.change_id)
+        .join(ChangeSet, ChangeSet.id == Change.change_set_id)
+        .join(Series, Series.id == ChangeSet.series_id)
+        .where(
+            ChangeUnit.unit_key == key,
+            or_(
+                ChangeUnit.relation.in_(("added", "removed")),
+                and_(
+                    ChangeUnit.relation == "task_unit",
+                    Change.kind.in_(("task_added", "task_removed")),
+                ),
+            ),
+        )
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.order_by(ChangeSet.id.desc(), Change.ord)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    kinds = {"added": "新增", "removed": "移除"}
+    return Page(
+        rows=[
+            UnitAssignment(r[0], r[1], r[2], r[3], kinds.get(r[4], "任务增删"), r[5], r[6])
+            for r in rows
+        ],
+        total=total,
+        page=page,
+    )
+
+
+# -- targets ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetPoint:
+    series_key: str
+    series_title: str | None
+    issuer: str | None
+    seq: int
+    date: str | None
+    metric: str | None
+    value: Decimal | None
+    unit: str | None
+    year: int | None
+    text: str
+    fetched_at: datetime
+
+
+def find_targets(
+    session: Session,
+    metric: str | None,
+    *,
+    unit: str | None = None,
+    region: str | None = None,
+    year: int | None = None,
+    limit: int = 200,
+) -> list[TargetPoint]:
+    """Targets whose metric (or sentence) contains ``metric``, across documents and versions,
+    ordered by document then version; capped at ``limit`` rows (the chart's points)."""
+    stmt = (
+        select(
+            Series.key,
+            Series.title,
+            Series.issuer,
+            Version.seq,
+            Version.date,
+            TargetRow.metric,
+            TargetRow.value,
+            TargetRow.unit,
+            TargetRow.year,
+            TargetRow.text,
+            Version.fetched_at,
+        )
+        .select_from(TargetRow)
+        .join(Version, Version.id == TargetRow.version_id)
+        .join(Series, Series.id == Version.series_id)
+    )
+    if metric:
+        stmt = stmt.where(
+            or_(_contains(TargetRow.metric, metric), _contains(TargetRow.text, metric))
+        )
+    if region:
+        stmt = stmt.where(_contains(Series.issuer, region))
+    if year:
+        stmt = stmt.where(TargetRow.year == year)
+    if unit:
+        stmt = stmt.where(
+            exists(
+                select(TaskUnit.id).where(
+                    TaskUnit.task_id == TargetRow.task_id, TaskUnit.unit_key == unit_key(unit)
+                )
+            )
+        )
+    stmt = stmt.order_by(Series.key, Version.seq, TargetRow.ord).limit(limit)
+    return [TargetPoint(*r) for r in session.execute(stmt).all()]
+
+
+# -- feeds --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    change_set_id: int
+    created_at: datetime
+    series_key: str
+    title: str
+    alert_count: int
+    info_count: int
+    is_new_document: bool
+    summaries: list[str]
+
+
+def feed_entries(
+    session: Session,
+    *,
+    series_key: str | None = None,
+    unit: str | None = None,
+    keyword: str | None = None,
+    limit: int = 50,
+) -> list[FeedEntry]:
+    """The newest change sets matching one filter (the Atom feeds), newest first."""
+    stmt = (
+        select(ChangeSet, Series.key, Series.title, Series.canonical_title)
+        .join(Series, Series.id == ChangeSet.series_id)
+        .order_by(ChangeSet.created_at.desc(), ChangeSet.id.desc())
+    )
+    if series_key:
+        stmt = stmt.where(Series.key == series_key)
+    if unit:
+        stmt = stmt.where(
+            exists(
+                select(ChangeUnit.id)
+                .join(Change, Change.id == ChangeUnit.change_id)
+                .where(Change.change_set_id == ChangeSet.id, ChangeUnit.unit_key == unit_key(unit))
+            )
+        )
+    if keyword:
+        stmt = stmt.where(
+            or_(
+                _contains(Series.title, keyword),
+                exists(
+                    select(Change.id).where(
+                        Change.change_set_id == ChangeSet.id,
+                        or_(
+                            _contains(Change.summary, keyword),
+                            _contains(Change.task_title, keyword),
+                            _contains(Change.task_text, keyword),
+                        ),
+                    )
+                ),
+            )
+        )
+    rows = session.execute(stmt.limit(limit)).all()
+    ids = [cs.id for cs, *_ in rows]
+    summaries: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for cs_id, summary in session.execute(
+            select(Change.change_set_id, Change.summary)
+            .where(Change.change_set_id.in_(ids))
+            .order_by(Change.change_set_id, Change.ord)
+        ):
+            if summary:
+                summaries[cs_id].append(summary)
+    return [
+        FeedEntry(
+            cs.id,
+            cs.created_at,
+            key,
+            title or canon,
+            cs.alert_count,
+            cs.info_count,
+            cs.is_new_document,
+            summaries[cs.id],
+        )
+        for cs, key, title, canon in rows
+    ]
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteActivity:
+    """What the database knows about one site (a URL prefix): fetch state and documents."""
+
+    last_checked_at: datetime | None
+    last_status: str | None
+    failures: int
+    documents: int
+    failing_urls: list[tuple[str, str | None, int]]
+
+
+def _starts_with(session: Session, column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix`` as a range (``>= prefix`` and ``< prefix+1``), which
+    an ordinary index serves (LIKE 'x%' is a full scan in SQLite and in PostgreSQL without
+    text_pattern_ops). PostgreSQL compares in the "C" collation so punctuation is not
+    ignored; a database created with C collation (as ``initdb --no-locale``) still uses the
+    index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if session.get_bind().dialect.name == "postgresql":
+        column = column.collate("C")
+    return and_(column >= prefix, column < upper)
+
+
+def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivity:
+    """The listing's fetch state, the series stored from URLs under ``prefix`` and the URLs
+    under it that currently fail."""
+    state = session.scalar(select(FetchState).where(FetchState.url == listing_url))
+    documents = (
+        session.scalar(
+            select(func.count(func.distinct(Version.series_id))).where(
+                _starts_with(session, Version.source_url, prefix)
+            )
+        )
+        or 0
+    )
+    failing = session.execute(
+        select(FetchState.url, FetchState.last_status, FetchState.failures)
+        .where(_starts_with(session, FetchState.url, prefix), FetchState.failures > 0)
+        .order_by(FetchState.failures.desc())
+        .limit(10)
+    ).all()
+    return SiteActivity(
+        last_checked_at=state.last_checked_at if state else None,
+        last_status=state.last_status if state else None,
+        failures=state.failures if state else 0,
+        documents=documents,
+        failing_urls=[(u, s, n) for u, s, n in failing],
+    )
+
+
+def health_alarms(
+    session: Session, *, source: str | None = None, limit: int = 20
+) -> list[tuple[datetime, str, str]]:
+    """The newest source-health emails to the operator (``flows.health`` queues them as
+    admin deliveries): (queued at, subject, delivery status); ``source`` narrows to one."""
+    stmt = select(Delivery.created_at, Delivery.subject, Delivery.status).where(
+        Delivery.kind == "admin"
+    )
+    if source:
+        stmt = stmt.where(_contains(Delivery.subject, f"source health: {source} "))
+    rows = session.execute(stmt.order_by(Delivery.created_at.desc()).limit(limit)).all()
+    return [(r[0], r[1], r[2]) for r in rows]
