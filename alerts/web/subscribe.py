@@ -30,7 +30,7 @@ from alerts.subscriptions import (
     update_filters,
 )
 from alerts.tokens import Purpose, make_token, read_token
-from alerts.web.common import FactoryGetter, page
+from alerts.web.common import FactoryGetter, client_ip, page
 from storage.db import write_session
 from storage.models import Subscription, utcnow
 from storage.settings import load_settings
@@ -79,7 +79,7 @@ def router(factory: FactoryGetter) -> APIRouter:
         kinds: Annotated[list[str] | None, Form()] = None,
         mode: Annotated[str, Form()] = "instant",
     ) -> HTMLResponse:
-        ip = request.client.host if request.client else None
+        ip = client_ip(request)
         try:
             with write_session(factory()) as session:
                 sub = subscribe(

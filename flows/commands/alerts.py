@@ -217,4 +217,5 @@ def register(app: typer.Typer) -> None:
         from flows.web_operator import operator_for
 
         app = create_app(operator_hooks=operator_for(None, can_poll=False))
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
