@@ -160,21 +160,25 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
 
 
 def list_documents(session: Session, filters: DocumentFilters, page: int = 1) -> Page:
-    """Series matching ``filters``, newest version first, one page with counts."""
+    """Series matching ``filters``, newest version first, one page with counts.
+
+    The total comes with the page (``count(*) OVER ()``), so a search scans once, not twice.
+    """
     page = max(1, page)
     latest = _latest_version_ids()
-    base = select(Series.id, latest.c.vid).join(latest, latest.c.series_id == Series.id)
-    conds = _document_conditions(filters, latest)
-    for cond in conds:
+    base = select(Series.id, latest.c.vid, func.count().over().label("total")).join(
+        latest, latest.c.series_id == Series.id
+    )
+    for cond in _document_conditions(filters, latest):
         base = base.where(cond)
-    if conds:
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    else:  # every series has a version (ingest writes both in one transaction)
-        total = session.scalar(select(func.count(Series.id))) or 0
-    ids = session.execute(
+    found = session.execute(
         base.order_by(latest.c.vid.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    rows = _document_rows(session, [(sid, vid) for sid, vid in ids])
+    if found:
+        total = int(found[0][2])
+    else:  # past the last page (or nothing matches): count without the page
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = _document_rows(session, [(sid, vid) for sid, vid, _ in found])
     return Page(rows=rows, total=total, page=page)
 
 
@@ -212,31 +216,45 @@ def _document_rows(session: Session, pairs: list[tuple[int, int]]) -> list[Docum
             .group_by(ChangeSet.series_id)
         ).all()
     )
+    # Named columns, not the Version entity: its parsed JSON is large and not shown here.
     info = {
-        s.id: (s, v)
-        for s, v in session.execute(
-            select(Series, Version)
+        r.id: r
+        for r in session.execute(
+            select(
+                Series.id,
+                Series.key,
+                Series.title,
+                Series.canonical_title,
+                Series.issuer,
+                Series.kind,
+                Version.title.label("v_title"),
+                Version.kind.label("v_kind"),
+                Version.doc_number,
+                Version.date,
+                Version.seq,
+                Version.fetched_at,
+            )
             .join(Version, Version.series_id == Series.id)
             .where(Version.id.in_(vids))
         ).all()
     }
     rows = []
     for sid, vid in pairs:
-        s, v = info[sid]
+        r = info[sid]
         rows.append(
             DocumentRow(
-                key=s.key,
-                title=s.title or v.title or s.canonical_title or s.key,
-                issuer=s.issuer,
-                kind=s.kind or v.kind,
-                doc_number=v.doc_number,
-                date=v.date,
-                latest_seq=v.seq,
+                key=r.key,
+                title=r.title or r.v_title or r.canonical_title or r.key,
+                issuer=r.issuer,
+                kind=r.kind or r.v_kind,
+                doc_number=r.doc_number,
+                date=r.date,
+                latest_seq=r.seq,
                 version_count=versions.get(sid, 0),
                 task_count=tasks.get(vid, 0),
                 target_count=targets.get(vid, 0),
                 alert_count=int(alerts.get(sid) or 0),
-                last_fetched_at=v.fetched_at,
+                last_fetched_at=r.fetched_at,
             )
         )
     return rows
@@ -487,8 +505,9 @@ def find_targets(
     year: int | None = None,
     limit: int = 200,
 ) -> list[TargetPoint]:
-    """Targets whose metric (or sentence) contains ``metric``, across documents and versions,
-    ordered by document then version; capped at ``limit`` rows (the chart's points)."""
+    """Targets whose metric contains ``metric``, across documents and versions, ordered by
+    document then version; capped at ``limit`` rows (the chart's points). The metric column
+    only (not the sentence): one pass over short values."""
     stmt = (
         select(
             Series.key,
@@ -508,9 +527,7 @@ def find_targets(
         .join(Series, Series.id == Version.series_id)
     )
     if metric:
-        stmt = stmt.where(
-            or_(_contains(TargetRow.metric, metric), _contains(TargetRow.text, metric))
-        )
+        stmt = stmt.where(_contains(TargetRow.metric, metric))
     if region:
         stmt = stmt.where(_contains(Series.issuer, region))
     if year:
@@ -567,9 +584,10 @@ def feed_entries(
             )
         )
     if keyword:
+        # Two materialized id sets, then a walk down created_at: no per-row LIKE there.
         stmt = stmt.where(
             or_(
-                _contains(Series.title, keyword),
+                ChangeSet.series_id.in_(select(Series.id).where(_contains(Series.title, keyword))),
                 ChangeSet.id.in_(
                     select(Change.change_set_id).where(
                         or_(
