@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts import webhook
 from alerts.content import section_for_subscription
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from alerts.headers import clean_header, domain_of
@@ -208,6 +209,9 @@ class Outgoing:
     message: EmailMessage
     subject: str
     recipient: str
+    #: set for a webhook subscription's alert: POST ``webhook_body`` there, no email
+    webhook_url: str | None = None
+    webhook_body: dict[str, Any] | None = None
 
 
 def _links(settings: Settings, sub: Subscription) -> dict[str, str]:
@@ -232,6 +236,7 @@ def build_message(
     sub = session.get(Subscription, delivery.subscription_id) if delivery.subscription_id else None
     rendered: RenderedEmail
     links: dict[str, str] = {}
+    sections: list[SectionView] = []
     if delivery.kind == "admin":
         payload = delivery.payload or {}
         rendered = RenderedEmail(
@@ -259,7 +264,6 @@ def build_message(
         else:
             cs_ids = [int(delivery.change_set_id or 0)]
             digest_date = None
-        sections: list[SectionView] = []
         for cs_id in cs_ids:
             section = section_for_subscription(
                 session, cs_id, sub, settings.base_url, facts_cache=facts_cache
@@ -284,7 +288,16 @@ def build_message(
         unsubscribe_url=links.get("unsubscribe_url"),
         unsubscribe_mailto=links.get("mailto"),
     )
-    return Outgoing(message=message, subject=rendered.subject, recipient=delivery.recipient)
+    outgoing = Outgoing(message=message, subject=rendered.subject, recipient=delivery.recipient)
+    if sub is not None and sub.webhook_url and delivery.kind in ("instant", "digest"):
+        outgoing.webhook_url = sub.webhook_url
+        outgoing.webhook_body = webhook.payload(
+            sections,
+            subject=rendered.subject,
+            filters=describe(sub),
+            manage_url=links["manage_url"],
+        )
+    return outgoing
 
 
 def _escape(text: str) -> str:
@@ -358,7 +371,16 @@ def _send_one(
             report.errors.append(f"delivery {delivery_id}: {reason}")
             return
     try:
-        transport.send(outgoing.message, sender=sender, recipients=[outgoing.recipient])
+        if outgoing.webhook_url and outgoing.webhook_body is not None:
+            webhook.post(
+                outgoing.webhook_url,
+                outgoing.webhook_body,
+                secret=settings.secret,
+                delivery_id=outgoing.message["Message-ID"] or str(delivery_id),
+                allow_private=settings.allow_private_networks,
+            )
+        else:
+            transport.send(outgoing.message, sender=sender, recipients=[outgoing.recipient])
     except PermanentDeliveryError as exc:
         _mark(
             session_factory,

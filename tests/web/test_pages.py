@@ -121,7 +121,13 @@ def test_manage_page_edits_filters_and_mode(
     resp = httpx.post(
         f"{web_server.base}/manage/{ids[0]}",
         params={"token": token},
-        data={"unit": "区发改委", "keyword": "算力", "kinds": ["goals"], "mode": "daily"},
+        data={
+            "unit": "区发改委",
+            "keyword": "算力",
+            "kinds": ["goals"],
+            "mode": "daily",
+            "webhook": "https://hooks.example.org/radar",
+        },
         timeout=20,
         follow_redirects=True,
     )
@@ -142,6 +148,7 @@ def test_manage_page_edits_filters_and_mode(
         )
         assert mine.unit_key == unit_key("区发展和改革委员会")  # alias-resolved, as subscribe
         assert mine.kinds and "goal_changed" in mine.kinds
+        assert mine.webhook_url == "https://hooks.example.org/radar"
         assert (theirs.keyword, theirs.mode) == ("算力", "instant")
         assert session.scalar(select(Subscription.id).where(Subscription.email == "m@example.org"))
 
