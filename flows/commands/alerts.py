@@ -33,6 +33,7 @@ def _sub_dict(sub: Any) -> dict[str, Any]:
         "keyword": sub.keyword,
         "kinds": sub.kinds,
         "mode": sub.mode,
+        "webhook_url": sub.webhook_url,
         "status": sub.status,
         "origin": sub.origin,
     }
@@ -53,6 +54,9 @@ def register(app: typer.Typer) -> None:
         kinds: list[str] | None = typer.Option(None, "--kinds", help=_KINDS_HELP),
         digest: str | None = typer.Option(
             None, "--digest", help="'daily' for one digest email a day instead of instant alerts."
+        ),
+        webhook: str | None = typer.Option(
+            None, "--webhook", help="POST alerts as JSON (radar.alert/1) to this URL, not email."
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the subscription as JSON."),
     ) -> None:
@@ -75,6 +79,7 @@ def register(app: typer.Typer) -> None:
                 kinds=kinds,
                 mode="daily" if digest == "daily" else "instant",
                 origin="cli",
+                webhook_url=webhook,
             )
             data, text = _sub_dict(sub), describe(sub)
         if as_json:
