@@ -25,6 +25,7 @@ from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.headers import domain_of
 from alerts.kinds import expand_kinds, signup_limits
 from alerts.message import message_id_for
+from alerts.webhook import check_webhook_url
 from parsers.units_alias import unit_key
 from storage.models import Delivery, SignupEvent, Subscription, utcnow
 from storage.settings import load_settings
@@ -131,6 +132,8 @@ def describe(sub: Subscription) -> str:
         parts.append(f"关键词：{sub.keyword}")
     if sub.kinds:
         parts.append("类型：" + ",".join(str(k) for k in sub.kinds))
+    if sub.webhook_url:
+        parts.append(f"Webhook：{sub.webhook_url}")
     if not parts:
         parts.append("全部变更")
     parts.append("每日汇总" if sub.mode == "daily" else "即时提醒")
@@ -165,6 +168,7 @@ def subscribe(
     origin: str = "cli",
     ip: str | None = None,
     now: datetime | None = None,
+    webhook_url: str | None = None,
 ) -> Subscription:
     """Create (or return the identical existing) subscription.
 
@@ -187,6 +191,7 @@ def subscribe(
         "keyword": _clean(keyword, "keyword"),
         "kinds": expand_kinds(list(kinds) if kinds else None),
         "mode": mode,
+        "webhook_url": check_webhook_url(webhook_url),
     }
     same = [
         sub
@@ -314,8 +319,9 @@ def update_filters(
     keyword: str | None = None,
     kinds: list[str] | tuple[str, ...] | None = None,
     mode: str = "instant",
+    webhook_url: str | None = None,
 ) -> Subscription:
-    """Change a live subscription's filters and mode (from the manage page, whose signed
+    """Change a live subscription's filters, mode and webhook (from the manage page, whose signed
     link already proved the address: status and confirmation stay as they are)."""
     sub = session.get(Subscription, subscription_id)
     if sub is None or sub.email != email or sub.status not in LIVE:
@@ -331,5 +337,6 @@ def update_filters(
     expanded = expand_kinds(list(kinds) if kinds else None)
     sub.kinds = expanded if expanded else null()
     sub.mode = mode
+    sub.webhook_url = check_webhook_url(webhook_url)
     session.flush()
     return sub

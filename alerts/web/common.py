@@ -35,6 +35,22 @@ KIND_LABELS = {
     "other": "其他",
 }
 ROLE_LABELS = {"lead": "牵头", "support": "配合", "responsible": "责任"}
+#: storage.identity's reasons, in the UI's language (an unknown reason is shown as stored).
+_MATCH_REASONS = (
+    ("explicit series key", "指定的文件系列"),
+    ("same source URL", "同一来源网址"),
+    ("same canonical title", "标题相同"),
+    ("new series", "新文件"),
+    ("new doc number", "新文号"),
+)
+
+
+def match_reason(reason: str | None) -> str:
+    """``same canonical title '…' (new doc number …)`` -> ``标题相同 '…' (新文号 …)``."""
+    text = reason or "new series"
+    for english, chinese in _MATCH_REASONS:
+        text = text.replace(english, chinese)
+    return text
 
 
 def doc_url(key: str) -> str:
@@ -105,6 +121,7 @@ def environment() -> Environment:
         subscribe_url=subscribe_url,
         query_url=query_url,
         num=num,
+        match_reason=match_reason,
         safe_url=safe_url,
         target_text=target_text,
         when=when,
