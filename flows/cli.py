@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "flows.commands.alerts",
     "flows.commands.held",
     "flows.commands.service",
+    "flows.commands.deploy",
 )
 
 _state = {"debug": False}

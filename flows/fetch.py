@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 import urllib.robotparser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -206,6 +206,9 @@ class HostThrottle:
         self.concurrency = max(1, concurrency)
         self._lock = threading.Lock()
         self._slots: dict[str, _HostSlot] = {}
+        #: A limit shared with other processes, taken after the local one (work-pool
+        #: workers set :func:`flows.distributed.shared_host_wait`); None on one machine.
+        self.shared: Callable[[str], None] | None = None
 
     def _slot(self, host: str) -> _HostSlot:
         with self._lock:
@@ -231,6 +234,8 @@ class HostThrottle:
                 slot.next_start = start + slot.interval
             if start > now:
                 time.sleep(start - now)
+            if self.shared is not None:
+                self.shared(host)
             yield
         finally:
             slot.semaphore.release()

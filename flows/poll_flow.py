@@ -26,6 +26,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
+from flows.distributed import DEFAULT_FANOUT, fan_out, is_distributed  # noqa: E402
 from flows.fetch import Fetcher  # noqa: E402
 from flows.fetch_state_db import DbFetchState  # noqa: E402
 from flows.health import check_listing  # noqa: E402
@@ -59,9 +60,15 @@ def crawl_source(fetcher: Fetcher, config: SourceConfig) -> ListingCrawl:
 
 @flow(name="poll-source", flow_run_name="poll: {name}")
 def poll_source(
-    name: str, sources_file: str | None = None, deliver: bool | None = None
+    name: str,
+    sources_file: str | None = None,
+    deliver: bool | None = None,
+    fanout: int = DEFAULT_FANOUT,
 ) -> dict[str, Any]:
-    """One poll of one source; returns a JSON-able report (links, ingested, failed, health)."""
+    """One poll of one source; returns a JSON-able report (links, ingested, failed, health).
+
+    On a work pool (``flows.distributed``) each link is ingested by its own flow run,
+    ``fanout`` at a time; elsewhere in this process, one after another."""
     logger = run_logger()
     config = find_source(name, sources_file)
     sources = str(sources_path(sources_file))
@@ -99,7 +106,9 @@ def poll_source(
             report["health"] = check_listing(state, factory, name, config.url, len(crawl.items))
             if report["health"]:
                 logger.warning(report["health"])
-        for done, item in enumerate(crawl.items):
+        if is_distributed():
+            _fan_out_items(crawl, config, sources_file, fanout, report, fetcher.deadline_at)
+        for done, item in enumerate([] if is_distributed() else crawl.items):
             left = fetcher.remaining()
             if left is not None and left <= 0:
                 report["deferred"] = len(crawl.items) - done
@@ -149,6 +158,35 @@ def poll_source(
     if deliver:
         report["dispatch"] = send_alerts()
     return report
+
+
+def _fan_out_items(
+    crawl: ListingCrawl,
+    config: SourceConfig,
+    sources_file: str | None,
+    fanout: int,
+    report: dict[str, Any],
+    deadline: float | None,
+) -> None:
+    """The work-pool path: one ``poll-item`` flow run per link; fills ``report``
+    (``dispatched``, ``completed``; ``failed``, and ``deferred`` for runs not final by the
+    poll's deadline, so the listing is not remembered and the next poll retries them)."""
+    items = [
+        {
+            "path_or_url": item.url,
+            "deliver": False,
+            "conditional": True,
+            "source": config.name,
+            "sources_file": sources_file,
+            "published": item.date,
+        }
+        for item in crawl.items
+    ]
+    outcome = fan_out(items, fanout=fanout, deadline=deadline)
+    report["dispatched"] = len(items)
+    report["completed"] = outcome.completed
+    report["failed"].extend(outcome.failed)
+    report["deferred"] = len(outcome.unfinished)
 
 
 #: Sources polled at once (different hosts); the sources of one host run one after another.

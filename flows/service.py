@@ -296,10 +296,24 @@ def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServ
 # -- deployments -------------------------------------------------------------------------------
 
 
-def build_deployments(sources_file: Path | None) -> list[Any]:
-    """The deployments ``radar serve`` serves (and ``prefect.yaml`` mirrors for workers)."""
+def build_deployments(sources_file: Path | None, *, pool: str | None = None) -> list[Any]:
+    """The deployments ``radar serve`` serves, or with ``pool`` the same ones for a work
+    pool (``radar deploy``, :mod:`flows.deploy`): entrypoints by module path (the workers
+    import the installed package, wherever it is checked out), ``RADAR_DISTRIBUTED=1`` in
+    their job environment, and ``ingest-document/poll-item`` for the polls' fan-out."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.deployments.runner import EntrypointType
     from prefect.events import DeploymentEventTrigger
+
+    from flows.distributed import DISTRIBUTED_ENV, ITEM_DEPLOYMENT
+
+    opts: dict[str, Any] = {}
+    if pool is not None:
+        opts = {
+            "work_pool_name": pool,
+            "entrypoint_type": EntrypointType.MODULE_PATH,
+            "job_variables": {"env": {DISTRIBUTED_ENV: "1"}},
+        }
 
     from flows.dispatch_flow import dispatch_alerts
     from flows.ingest_flow import EVENT_CHANGED, ingest_document
@@ -324,17 +338,28 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
                 limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
             ),
             description="Deliver due alerts when a document changes; every 10 min as a net.",
+            **opts,
         ),
         dispatch_alerts.to_deployment(
             name="daily-digest",
             cron=DIGEST_CRON,
             description="Send the daily digests in the morning.",
+            **opts,
         ),
         ingest_document.to_deployment(
             name="manual",
             description="Ingest one file path (on this server) or URL; optional series key.",
+            **opts,
         ),
     ]
+    if pool is not None:
+        deployments.append(
+            ingest_document.to_deployment(
+                name=ITEM_DEPLOYMENT.split("/", 1)[1],
+                description="One link of a poll, started by poll-source (the fan-out).",
+                **opts,
+            )
+        )
     path = sources_path(str(sources_file) if sources_file else None)
     if path.is_file():
         for config in load_sources(path):
@@ -342,13 +367,24 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
                 poll_source.to_deployment(
                     name=config.name,
                     cron=config.schedule or DEFAULT_POLL_CRON,
-                    parameters={"name": config.name, "sources_file": str(path)},
+                    parameters=_poll_parameters(config.name, path, sources_file, pool),
                     description=f"Poll {config.url}",
+                    **opts,
                 )
             )
     else:
         log.warning("no sources file at %s: no poll schedules", path)
     return deployments
+
+
+def _poll_parameters(
+    name: str, path: Path, sources_file: Path | None, pool: str | None
+) -> dict[str, Any]:
+    """On a pool, the workers read their own ``RADAR_HOME/sources.toml`` unless the operator
+    named a file (which must then be at that path on every worker)."""
+    if pool is not None and sources_file is None:
+        return {"name": name}
+    return {"name": name, "sources_file": str(path)}
 
 
 @dataclass

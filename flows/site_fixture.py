@@ -19,6 +19,7 @@ import hashlib
 import mimetypes
 import ssl
 import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,8 @@ class RequestRecord:
     method: str
     headers: dict[str, str]
     status: int
+    #: ``time.time()`` when the request was answered (per-host rate limits are checked on it).
+    at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -503,3 +506,58 @@ def publish_revision(site: FixtureSite, seeds_dir: Path | None = None) -> DemoSi
     and a re-poll gets 304s for them.
     """
     return _publish_all(site, seeds_dir, revision=True)
+
+
+#: Responsible units of the synthetic plans (:func:`build_plan_site`), one per document in turn.
+PLAN_UNITS = ("区数据局", "区科技局", "区商务委", "区教委", "区财政局")
+
+
+def plan_text(source: str, number: int, *, revised: bool = False) -> str:
+    """A small synthetic 实施方案: a goal, and two tasks with targets and 责任单位; the
+    revision raises the first task's target (an ``alert`` change for its unit)."""
+    unit = PLAN_UNITS[number % len(PLAN_UNITS)]
+    target = 10 + number + (5 if revised else 0)
+    return (
+        f"{source}示例区数字经济{number}号实施方案\n"
+        "为推进数字经济工作，制定本方案。\n一、工作目标\n"
+        f"到2025年，全区数字经济项目达到{40 + number}个。\n二、重点任务\n"
+        f"1. 建设数字经济平台。到2025年建成{target}个数字经济示范点。（责任单位：{unit}）\n"
+        "2. 完善数字经济工作机制。加强统筹协调，定期调度。（责任单位：区发展改革委）\n"
+    )
+
+
+def build_plan_site(
+    site: FixtureSite, source: str, count: int, *, revised: frozenset[int] = frozenset()
+) -> DemoSite:
+    """Publish ``count`` synthetic plans of ``source`` on one listing page (scale tests and
+    the backfill benchmark); plans whose number is in ``revised`` carry the revision."""
+    env = _templates()
+    listing: dict[str, Any] = {
+        "path": "/plans/index.html",
+        "title": "政策文件",
+        "pages": 1,
+        "title_chars": 40,
+    }
+    info = DemoSite(listing_url=site.url(listing["path"]), listing_pages=[])
+    articles = []
+    for number in range(count):
+        article = {
+            "key": f"{source}-{number}",
+            "path": f"/plans/t{number:05d}.html",
+            "title": f"{source}示例区数字经济{number}号实施方案",
+            "issuer": "示例区人民政府",
+            "doc_number": f"示府发〔2024〕{number + 1}号",
+            "date": "2024-03-01",
+            "published": f"2024-03-{1 + number % 28:02d}",
+            "index_number": f"{source}/2024-{number:05d}",
+            "category": "政策文件",
+            "body": plan_text(source, number, revised=number in revised),
+        }
+        info.articles[article["key"]] = _publish_article(
+            site, env, {**article, "listing_path": listing["path"]}, DEFAULT_SEEDS_DIR
+        )
+        articles.append(article)
+    info.listing_pages = _publish_listing(
+        site, env, {"listing": listing, "articles": articles}, False
+    )
+    return info

@@ -55,7 +55,7 @@ def make_fetcher(state: DbFetchState | None = None) -> Fetcher:
     from storage.settings import load_settings
 
     settings = load_settings()
-    return Fetcher(
+    fetcher = Fetcher(
         state=state,
         robots=robots_cache(settings.home / "cache" / "robots"),
         per_host_interval=settings.fetch_interval,
@@ -63,6 +63,13 @@ def make_fetcher(state: DbFetchState | None = None) -> Fetcher:
         backoff=settings.fetch_backoff,
         timeout=(min(5.0, settings.fetch_timeout), settings.fetch_timeout),
     )
+    from flows.distributed import is_distributed
+
+    if is_distributed():  # several workers: the per-host interval must hold across them
+        from flows.distributed import shared_host_wait
+
+        fetcher.throttle.shared = shared_host_wait
+    return fetcher
 
 
 def db_factory() -> Any:

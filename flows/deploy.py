@@ -1,0 +1,72 @@
+"""``radar deploy``: register radar's deployments with a Prefect work pool.
+
+The scale-out path (README, "Several hosts"): a PostgreSQL-backed Prefect server, radar's
+database on PostgreSQL, and ``prefect worker start --pool radar-pool`` on each worker host.
+This builds the deployments from the same code as ``radar serve``
+(:func:`flows.service.build_deployments`), so the two never drift, with entrypoints given
+by module path (``flows.poll_flow.poll_source``): a worker imports them from its installed
+policy-radar, wherever that is; nothing refers to the deploying machine's checkout.
+
+It also creates the work pool (type ``process``) when missing and one global rate limit
+per configured host (``flows.distributed``), so the politeness interval holds across
+workers. Running it again updates everything in place (schedules, limits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from parsers.errors import RadarError
+
+
+class DeployError(RadarError):
+    """The deployments could not be registered (no Prefect server, pool of another type)."""
+
+
+@dataclass
+class DeployReport:
+    pool: str
+    created_pool: bool
+    deployments: list[str] = field(default_factory=list)
+    limits: list[str] = field(default_factory=list)
+
+
+def ensure_process_pool(name: str) -> bool:
+    """Create the work pool ``name`` (type ``process``) unless it exists; True if created."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            pool = client.read_work_pool(name)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+            return True
+    if pool.type != "process":
+        raise DeployError(f"work pool {name!r} has type {pool.type!r}; radar needs 'process'")
+    return False
+
+
+def deploy_to_pool(pool: str, sources_file: Path | None = None) -> DeployReport:
+    """Create the pool if needed, register every deployment to it, create the host limits."""
+    from flows.distributed import ensure_host_limits
+    from flows.poll_flow import sources_path
+    from flows.prefect_env import has_api_server
+    from flows.service import build_deployments
+    from flows.sources import load_sources
+    from storage.settings import load_settings
+
+    if not has_api_server():
+        raise DeployError("PREFECT_API_URL is not set: radar deploy needs the Prefect server")
+    report = DeployReport(pool=pool, created_pool=ensure_process_pool(pool))
+    for deployment in build_deployments(sources_file, pool=pool):
+        deployment.apply(work_pool_name=pool)
+        report.deployments.append(f"{deployment.flow_name}/{deployment.name}")
+    path = sources_path(str(sources_file) if sources_file else None)
+    if path.is_file():
+        hosts = [urlsplit(c.url).netloc.lower() for c in load_sources(path)]
+        report.limits = ensure_host_limits(hosts, load_settings().fetch_interval)
+    return report
