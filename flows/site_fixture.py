@@ -548,7 +548,9 @@ def build_plan_site(
             "issuer": "示例区人民政府",
             "doc_number": f"示府发〔2024〕{number + 1}号",
             "date": "2024-03-01",
-            "published": f"2024-03-{1 + number % 28:02d}",
+            # A revision is re-listed with its new date: a listing answering 304 is not
+            # looked into (one request per unchanged poll), as on the real portals.
+            "published": "2024-04-01" if number in revised else f"2024-03-{1 + number % 28:02d}",
             "index_number": f"{source}/2024-{number:05d}",
             "category": "政策文件",
             "body": plan_text(source, number, revised=number in revised),
