@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_ID = "radar.document/1"
 #: Bumped whenever parsing output may change for the same bytes; stored with every version
 #: so old parses can be recognised and re-made.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 Comparator = Literal[">=", ">", "=", "<=", "<"]
 UnitRole = Literal["responsible", "lead", "support"]
