@@ -33,6 +33,9 @@ _DOCNUM_CORE = r"[\u4e00-\u9fff]{1,20}\s*[〔［\[﹝【(（]\s*((?:19|20)\d{2})
 _DOCNUM = re.compile(_DOCNUM_CORE)
 _DOCNUM_LEAD = re.compile(rf"^({_DOCNUM_CORE})")
 _DOCNUM_TAIL = re.compile(rf"\s*[\[［【(（]\s*({_DOCNUM_CORE})\s*[\]］】)）]$")
+#: A cover notice that lost its own title still names what it issues: ``《X》已经市政府…同意,
+#: 现印发给你们`` (dev plans sc_suining_2019, sd_qingdao_2023).
+_ISSUES = re.compile(r"《([^《》]{4,80})》[^。《》]{0,40}?印发给你们")
 #: Zero as 〇, 零, ○, O or an ASCII 0 (``二0二一年四月七日``: fx ha_reply_xinyan).
 _CN_YEAR_DIGITS = "〇零○O0一二三四五六七八九"
 _DATE = re.compile(r"^((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
@@ -393,6 +396,8 @@ def _read_title(
                 parts = cand
                 break
     if parts is None:
+        parts = _issued_title(paras, head)
+    if parts is None:
         i = _fallback_title(paras, head)
         if i is not None:
             parts = clean_title(paras[i])
@@ -404,6 +409,16 @@ def _read_title(
         meta.title = parts.title or None
         meta.issuers = parts.issuers
         meta.doc_number = parts.doc_number
+
+
+def _issued_title(paras: list[str], head: int) -> TitleParts | None:
+    """The title of what a cover notice issues, when the notice's own title is missing."""
+    for p in paras[: max(head, 12)]:
+        r = reading(p)
+        m = _ISSUES.search(r.text)
+        if m:
+            return TitleParts(r.raw_span(m.start(1), m.end(1)))
+    return None
 
 
 def _read_doc_number(

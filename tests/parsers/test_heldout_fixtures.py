@@ -200,3 +200,11 @@ def test_known_plan_misses_still_fail(truth: Path) -> None:
     """Documented misses (KNOWN_PLAN_MISSES); when one starts to pass, move it back."""
     with pytest.raises(AssertionError):
         _check_plan(truth)
+
+
+def test_cover_notice_without_its_title_is_named_by_what_it_issues() -> None:
+    """A page that lost the 通知's title: ``《X》已經市政府同意,現印發給你們`` names it (read
+    through the traditional characters and pinyin glosses of the mirror, output as published)."""
+    path = HELD.parent / "structure" / "real" / "sd_qingdao.txt"
+    doc = parse_bytes(path.read_bytes(), filename=path.name)
+    assert doc.title == "青島市深化新舊動能轉換推動綠色低碳高質量發展2023年重點工作任務"
