@@ -94,10 +94,21 @@ def _contains(column: Any, text: str) -> ColumnElement[bool]:
 
 
 def _latest_version_ids() -> Any:
-    """``series_id -> newest version id`` (ids grow with every ingest)."""
+    """``series_id -> newest version id`` (ids grow with every ingest).
+
+    Read from ``change_sets`` (every version has exactly one, ``to_version_id`` unique;
+    change set ids grow with the versions they describe): its
+    rows are a few integers, while a ``versions`` row carries the parsed JSON, so grouping
+    the versions table means reading every document (PostgreSQL keeps JSON under ~2 kB
+    inline in the row)."""
+    newest = (
+        select(ChangeSet.series_id, func.max(ChangeSet.id).label("cs_id"))
+        .group_by(ChangeSet.series_id)
+        .subquery("newest")
+    )  # a covering scan of ix_change_sets_series_id (the id rides along in the index)
     return (
-        select(Version.series_id.label("series_id"), func.max(Version.id).label("vid"))
-        .group_by(Version.series_id)
+        select(newest.c.series_id, ChangeSet.to_version_id.label("vid"))
+        .join(ChangeSet, ChangeSet.id == newest.c.cs_id)
         .subquery("latest")
     )
 
@@ -641,14 +652,15 @@ class SiteActivity:
 
 
 def _starts_with(session: Session, column: Any, prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix`` as a range (``>= prefix`` and ``< prefix+1``), which
-    an ordinary index serves (LIKE 'x%' is a full scan in SQLite and in PostgreSQL without
-    text_pattern_ops). PostgreSQL compares in the "C" collation so punctuation is not
-    ignored; a database created with C collation (as ``initdb --no-locale``) still uses the
-    index."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    """``column`` starts with ``prefix``, in a form the column's index serves.
+
+    SQLite: a range (``>= prefix`` and ``< prefix+1``; its LIKE is case-insensitive and never
+    uses the index). PostgreSQL: ``LIKE 'prefix%'``, which the planner turns into an index
+    range in a C-collation database (``initdb --no-locale``) and which stays correct under a
+    linguistic collation, where a plain range would not (punctuation is ignored there)."""
     if session.get_bind().dialect.name == "postgresql":
-        column = column.collate("C")
+        return column.startswith(prefix, autoescape=True)  # type: ignore[no-any-return]
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(column >= prefix, column < upper)
 
 
