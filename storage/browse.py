@@ -129,24 +129,31 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
     conds: list[ColumnElement[bool]] = []
     lv = aliased(Version, name="lv")
     if f.q:
-        in_text = exists(
-            select(Task.id).where(
+        # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
+        # hashed it into a scan of every version's tasks.
+        in_text = (
+            select(Task.id)
+            .where(
                 Task.version_id == latest.c.vid,
                 or_(_contains(Task.title, f.q), _contains(Task.text, f.q)),
             )
+            .limit(1)
+            .scalar_subquery()
+            .is_not(None)
         )
-        in_meta = exists(
-            select(lv.id).where(
-                lv.id == latest.c.vid,
-                or_(_contains(lv.doc_number, f.q), _contains(lv.title, f.q)),
-            )
+        # The latest version's 文号 and title as a scalar lookup by primary key (an EXISTS
+        # here became a scan of every version on PostgreSQL).
+        meta = (
+            select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
+            .where(lv.id == latest.c.vid)
+            .scalar_subquery()
         )
         conds.append(
             or_(
                 _contains(Series.title, f.q),
                 _contains(Series.canonical_title, f.q),
                 _contains(Series.issuer, f.q),
-                in_meta,
+                _contains(meta, f.q),
                 in_text,
             )
         )
@@ -679,7 +686,7 @@ def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivi
     state = session.scalar(select(FetchState).where(FetchState.url == listing_url))
     documents = (
         session.scalar(
-            select(func.count(Version.id)).where(_starts_with(session, Version.source_url, prefix))
+            select(func.count()).where(_starts_with(session, Version.source_url, prefix))
         )
         or 0
     )
