@@ -3,16 +3,28 @@
 The life of a delivery row::
 
     queued ──claim──▶ sending ──sent──▶ sent
-       ▲                 │ temporary failure (refused, timeout, 4xx)
-       └── retrying ◀────┤   (exponential backoff with jitter, up to MAX_ATTEMPTS)
-                         └ permanent failure (5xx, nothing left to say) ──▶ dead (+reason)
+       ▲                 │ temporary failure (timeout, 4xx)
+       └── retrying ◀────┤   (exponential backoff with jitter; given up only after BOTH
+       ▲                 │    MAX_ATTEMPTS attempts and RETRY_WINDOW since it was queued)
+       │                 ├ per-recipient 5xx (550/553 on RCPT), nothing left to say ──▶ dead
+       └─ waiting ◀──────┘ operator problem (535, TLS, refused, relay-wide 554): the row and
+                           the rest of the batch wait without spending an attempt; the run
+                           reports ``operator_error`` (``radar alerts send`` exits 3) and
+                           the operator is told (log + RADAR_ADMIN_EMAIL, once a day)
 
-Claiming sets a lease (``lease_until``) in its own short transaction (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL; SQLite serializes writers with ``BEGIN IMMEDIATE``), so two senders
-never take the same row. A crash after sending but before marking leaves the row ``sending``
-until its lease expires; it is then sent again with the same Message-ID (at most one
-duplicate, recognisable by the recipient's mail system). Each row is marked in its own
-transaction, so one failing recipient never blocks or rolls back the others.
+``radar alerts retry`` makes waiting/retrying rows due now; ``--dead`` re-queues dead ones
+after the operator fixed their cause.
+
+Claiming sets a lease (``lease_until``, owner ``lease_owner``) in its own short transaction
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite serializes writers with ``BEGIN
+IMMEDIATE``), so two senders never take the same row. Rows are claimed a few at a time
+(``CLAIM_BATCH``) and the lease of the rows still to send is renewed before every message,
+so a slow relay can never let a lease lapse under a running sender (a second dispatcher would
+then send the same rows again); a sender that finds its lease taken skips the row. A crash
+after sending but before marking leaves the row ``sending`` until its lease expires; it is
+then sent again with the same Message-ID (at most one duplicate, recognisable by the
+recipient's mail system). Each row is marked in its own transaction, so one failing recipient
+never blocks or rolls back the others.
 
 Daily subscribers' items (``kind='digest'`` with a change set) wait until the morning after,
 then are folded into one digest row per subscriber and day (``change_set_id`` NULL,
@@ -21,7 +33,11 @@ then are folded into one digest row per subscriber and day (``change_set_id`` NU
 
 from __future__ import annotations
 
+import logging
+import os
 import random
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import webhook
 from alerts.content import section_for_subscription
-from alerts.errors import DeliveryError, PermanentDeliveryError
+from alerts.errors import DeliveryError, OperatorDeliveryError, PermanentDeliveryError
 from alerts.headers import clean_header, domain_of
 from alerts.message import compose, message_id_for
 from alerts.render import RenderedEmail, SectionView, render_alert, render_confirm
@@ -45,9 +61,21 @@ from storage.models import Delivery, Subscription
 from storage.settings import Settings, load_settings
 
 MAX_ATTEMPTS = 8
+#: A temporary failure is given up only when the delivery has also waited this long: an
+#: outage of a weekend must not kill what was queued on Friday evening.
+RETRY_WINDOW = timedelta(hours=72)
 LEASE = timedelta(minutes=10)
+#: Overrides ``LEASE`` (seconds): tests of slow relays use a lease of a second or two.
+LEASE_ENV = "RADAR_DELIVERY_LEASE_SECONDS"
+#: Rows claimed per round: small, so rows never sit leased behind a long queue.
+CLAIM_BATCH = 10
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
+#: How long deliveries wait after an operator problem before the next run tries again
+#: (``radar alerts retry`` makes them due at once after a fix).
+OPERATOR_WAIT = timedelta(minutes=5)
+
+logger = logging.getLogger(__name__)
 
 #: Digest items parked until the morning; folded ones keep this status for the record.
 DIGESTED = "digested"
@@ -62,6 +90,10 @@ class DispatchReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    #: Deliveries put back to wait for the operator (not counted as attempts).
+    waiting: int = 0
+    #: Set when the relay or configuration refuses every message: the operator must act.
+    operator_error: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,6 +103,8 @@ class DispatchReport:
             "sent": self.sent,
             "retrying": self.retrying,
             "dead": self.dead,
+            "waiting": self.waiting,
+            "operator_error": self.operator_error,
             "errors": list(self.errors),
         }
 
@@ -158,8 +192,22 @@ def build_due_digests(session_factory: sessionmaker[Session], *, now: datetime) 
 # -- claiming and marking ---------------------------------------------------------------
 
 
-def claim(session_factory: sessionmaker[Session], *, now: datetime, limit: int) -> list[int]:
-    """Lease up to ``limit`` due rows (due retries, and ``sending`` rows whose lease expired)."""
+def lease_length() -> timedelta:
+    """``LEASE``, or ``RADAR_DELIVERY_LEASE_SECONDS`` when set (tests of slow relays)."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    return timedelta(seconds=float(raw)) if raw else LEASE
+
+
+def claim(
+    session_factory: sessionmaker[Session],
+    *,
+    now: datetime,
+    limit: int,
+    owner: str | None = None,
+    lease: timedelta | None = None,
+) -> list[int]:
+    """Lease up to ``limit`` due rows (due retries, and ``sending`` rows whose lease expired)
+    to ``owner``."""
     with write_session(session_factory) as session:
         ids = list(
             session.scalars(
@@ -183,18 +231,113 @@ def claim(session_factory: sessionmaker[Session], *, now: datetime, limit: int) 
             session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(ids))
-                .values(status="sending", lease_until=now + LEASE, attempts=Delivery.attempts + 1)
+                .values(
+                    status="sending",
+                    lease_until=now + (lease or lease_length()),
+                    lease_owner=owner,
+                    attempts=Delivery.attempts + 1,
+                )
             )
     return ids
 
 
-def _mark(session_factory: sessionmaker[Session], delivery_id: int, **values: Any) -> None:
+def renew(
+    session_factory: sessionmaker[Session],
+    ids: list[int],
+    *,
+    owner: str,
+    until: datetime,
+) -> set[int]:
+    """Extend ``owner``'s lease on ``ids``; return the ids it still holds (a row whose lease
+    lapsed and was claimed by another sender is no longer ours to send)."""
+    if not ids:
+        return set()
     with write_session(session_factory) as session:
         session.execute(
             update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status == "sending")
-            .values(lease_until=None, **values)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == "sending",
+                Delivery.lease_owner == owner,
+            )
+            .values(lease_until=until)
         )
+        held = session.scalars(
+            select(Delivery.id).where(
+                Delivery.id.in_(ids),
+                Delivery.status == "sending",
+                Delivery.lease_owner == owner,
+            )
+        )
+        return set(held)
+
+
+def _mark(
+    session_factory: sessionmaker[Session],
+    delivery_id: int,
+    owner: str | None = None,
+    **values: Any,
+) -> None:
+    conditions = [Delivery.id == delivery_id, Delivery.status == "sending"]
+    if owner is not None:
+        conditions.append(Delivery.lease_owner == owner)
+    with write_session(session_factory) as session:
+        session.execute(
+            update(Delivery).where(*conditions).values(lease_until=None, lease_owner=None, **values)
+        )
+
+
+def _wait_for_operator(
+    session_factory: sessionmaker[Session],
+    ids: list[int],
+    *,
+    owner: str,
+    reason: str,
+    until: datetime,
+) -> int:
+    """Put ``ids`` back to wait after an operator problem, giving back their attempt."""
+    if not ids:
+        return 0
+    with write_session(session_factory) as session:
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.status == "sending",
+                Delivery.lease_owner == owner,
+            )
+            .values(
+                status="retrying",
+                lease_until=None,
+                lease_owner=None,
+                attempts=Delivery.attempts - 1,
+                next_attempt_at=until,
+                last_error=clean_header(f"waiting for the operator: {reason}", max_len=1000),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def requeue(
+    session_factory: sessionmaker[Session],
+    *,
+    dead: bool = False,
+    ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """``radar alerts retry``: make waiting/retrying rows due now; with ``dead``, re-queue
+    dead rows (attempts reset) once the operator fixed their cause. Returns how many."""
+    now = _aware(now) or datetime.now(UTC)
+    statuses = ("dead",) if dead else ("retrying", "queued")
+    conditions = [Delivery.status.in_(statuses), not_(_ITEM)]
+    if ids:
+        conditions.append(Delivery.id.in_(ids))
+    values: dict[str, Any] = {"next_attempt_at": now}
+    if dead:
+        values.update(status="queued", attempts=0)
+    with write_session(session_factory) as session:
+        result = session.execute(update(Delivery).where(*conditions).values(**values))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 # -- building the message ---------------------------------------------------------------
@@ -317,94 +460,154 @@ def send_due(
     limit: int = 500,
     settings: Settings | None = None,
 ) -> DispatchReport:
-    """Build due digests, claim up to ``limit`` due deliveries, send them on one transport
-    session (one SMTP connection), and mark each one sent / retrying / dead."""
+    """Build due digests, then claim due deliveries ``CLAIM_BATCH`` at a time (up to
+    ``limit``), send them on one transport session (one SMTP connection), and mark each one
+    sent / retrying / dead. An operator problem stops the run: the rest waits."""
     settings = settings or load_settings()
-    now = _aware(now) or datetime.now(UTC)
+    clock = _Clock(_aware(now) or datetime.now(UTC))
     transport = transport or transport_from_settings(settings)
-    report = DispatchReport()
-    report.digests_built = build_due_digests(session_factory, now=now)
-    ids = claim(session_factory, now=now, limit=limit)
-    report.claimed = len(ids)
-    if not ids:
-        return report
-    sender = envelope_address(settings.mail_from)
-    facts_cache: dict[Any, Any] = {}
+    run = _Run(session_factory, transport, settings, clock, uuid.uuid4().hex, lease_length())
+    run.report.digests_built = build_due_digests(session_factory, now=clock.start)
     with transport:
-        for delivery_id in ids:
-            _send_one(
-                session_factory, transport, delivery_id, sender, settings, now, report, facts_cache
-            )
-    return report
-
-
-def _send_one(
-    session_factory: sessionmaker[Session],
-    transport: Transport,
-    delivery_id: int,
-    sender: str,
-    settings: Settings,
-    now: datetime,
-    report: DispatchReport,
-    facts_cache: dict[Any, Any],
-) -> None:
-    with session_factory() as session:
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is None:
-            return
-        attempts = int(delivery.attempts or 0)
-        try:
-            outgoing = build_message(session, delivery, settings, facts_cache=facts_cache)
-        except _Skip as exc:
-            _mark(session_factory, delivery_id, status="dead", last_error=f"skipped: {exc}")
-            report.dead += 1
-            return
-        except Exception as exc:  # a rendering bug must not stop the batch
-            reason = f"render failed: {type(exc).__name__}: {exc}"
-            _mark(
+        while run.report.claimed < limit and run.report.operator_error is None:
+            ids = claim(
                 session_factory,
-                delivery_id,
-                status="dead",
-                last_error=clean_header(reason, max_len=1000),
+                now=clock(),
+                limit=min(CLAIM_BATCH, limit - run.report.claimed),
+                owner=run.owner,
+                lease=run.lease,
             )
-            report.dead += 1
-            report.errors.append(f"delivery {delivery_id}: {reason}")
-            return
-    try:
+            if not ids:
+                break
+            run.report.claimed += len(ids)
+            run.send_batch(ids)
+    return run.report
+
+
+class _Clock:
+    """``now`` as given (a test's fake time), advancing with the real time of the run, so
+    leases renewed mid-run really move forward."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self._t0 = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+@dataclass
+class _Run:
+    """One ``send_due`` run: its lease owner, clock, and report."""
+
+    session_factory: sessionmaker[Session]
+    transport: Transport
+    settings: Settings
+    clock: _Clock
+    owner: str
+    lease: timedelta
+    report: DispatchReport = field(default_factory=DispatchReport)
+    facts_cache: dict[Any, Any] = field(default_factory=dict)
+
+    def send_batch(self, ids: list[int]) -> None:
+        sender = envelope_address(self.settings.mail_from)
+        for i, delivery_id in enumerate(ids):
+            # Renew the lease of this row and of those still to send before every message.
+            mine = renew(
+                self.session_factory, ids[i:], owner=self.owner, until=self.clock() + self.lease
+            )
+            if delivery_id not in mine:
+                continue
+            try:
+                self._send_one(delivery_id, sender)
+            except OperatorDeliveryError as exc:
+                self._operator_problem(ids[i:], exc)
+                return
+
+    def _operator_problem(self, ids: list[int], exc: OperatorDeliveryError) -> None:
+        reason = str(exc)
+        self.report.operator_error = reason
+        self.report.waiting += _wait_for_operator(
+            self.session_factory,
+            ids,
+            owner=self.owner,
+            reason=reason,
+            until=self.clock.start + OPERATOR_WAIT,
+        )
+        self.report.errors.append(f"operator: {reason}")
+        logger.error("alert delivery stopped, the operator must act: %s", reason)
+        day = self.clock.start.date().isoformat()
+        with write_session(self.session_factory) as session:
+            queue_admin_email(
+                session,
+                subject="[policy-radar] alert delivery is stopped: check the SMTP relay",
+                text=(
+                    f"Sending alert emails failed for every message: {reason}\n"
+                    "No delivery was given up; they wait and are retried every few minutes.\n"
+                    "After fixing RADAR_SMTP_URL or the relay, run: radar alerts retry && "
+                    "radar alerts send\n"
+                ),
+                key=f"smtp.operator.{day}",
+            )
+
+    def _deliver(self, outgoing: Outgoing, sender: str, delivery_id: int) -> None:
+        """POST a webhook subscription's alert, or send the email."""
         if outgoing.webhook_url and outgoing.webhook_body is not None:
             webhook.post(
                 outgoing.webhook_url,
                 outgoing.webhook_body,
-                secret=settings.secret,
+                secret=self.settings.secret,
                 delivery_id=outgoing.message["Message-ID"] or str(delivery_id),
-                allow_private=settings.allow_private_networks,
+                allow_private=self.settings.allow_private_networks,
             )
         else:
-            transport.send(outgoing.message, sender=sender, recipients=[outgoing.recipient])
-    except PermanentDeliveryError as exc:
-        _mark(
-            session_factory,
-            delivery_id,
-            status="dead",
-            subject=outgoing.subject,
-            last_error=str(exc),
-        )
-        report.dead += 1
-        report.errors.append(f"delivery {delivery_id} to {outgoing.recipient}: {exc}")
-        return
-    except DeliveryError as exc:  # temporary, or a transport that does not say: retry
-        if attempts >= MAX_ATTEMPTS:
-            _mark(
-                session_factory,
-                delivery_id,
-                status="dead",
-                subject=outgoing.subject,
-                last_error=f"gave up after {attempts} attempts: {exc}",
-            )
+            self.transport.send(outgoing.message, sender=sender, recipients=[outgoing.recipient])
+
+    def _send_one(self, delivery_id: int, sender: str) -> None:
+        report, now = self.report, self.clock.start
+        with self.session_factory() as session:
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None:
+                return
+            attempts = int(delivery.attempts or 0)
+            queued_at = _aware(delivery.created_at) or now
+            try:
+                outgoing = build_message(
+                    session, delivery, self.settings, facts_cache=self.facts_cache
+                )
+            except _Skip as exc:
+                self._mark(delivery_id, status="dead", last_error=f"skipped: {exc}")
+                report.dead += 1
+                return
+            except Exception as exc:  # a rendering bug must not stop the batch
+                reason = f"render failed: {type(exc).__name__}: {exc}"
+                self._mark(
+                    delivery_id, status="dead", last_error=clean_header(reason, max_len=1000)
+                )
+                report.dead += 1
+                report.errors.append(f"delivery {delivery_id}: {reason}")
+                return
+        try:
+            self._deliver(outgoing, sender, delivery_id)
+        except OperatorDeliveryError:
+            raise
+        except PermanentDeliveryError as exc:
+            self._mark(delivery_id, status="dead", subject=outgoing.subject, last_error=str(exc))
             report.dead += 1
-        else:
-            _mark(
-                session_factory,
+            report.errors.append(f"delivery {delivery_id} to {outgoing.recipient}: {exc}")
+            return
+        except DeliveryError as exc:  # temporary, or a transport that does not say: retry
+            report.errors.append(f"delivery {delivery_id} to {outgoing.recipient}: {exc}")
+            if attempts >= MAX_ATTEMPTS and now - queued_at >= RETRY_WINDOW:
+                self._mark(
+                    delivery_id,
+                    status="dead",
+                    subject=outgoing.subject,
+                    last_error=f"gave up after {attempts} attempts: {exc}",
+                )
+                report.dead += 1
+                return
+            self._mark(
                 delivery_id,
                 status="retrying",
                 subject=outgoing.subject,
@@ -412,17 +615,18 @@ def _send_one(
                 next_attempt_at=now + backoff(attempts),
             )
             report.retrying += 1
-        report.errors.append(f"delivery {delivery_id} to {outgoing.recipient}: {exc}")
-        return
-    _mark(
-        session_factory,
-        delivery_id,
-        status="sent",
-        subject=outgoing.subject,
-        sent_at=datetime.now(UTC),
-        last_error=None,
-    )
-    report.sent += 1
+            return
+        self._mark(
+            delivery_id,
+            status="sent",
+            subject=outgoing.subject,
+            sent_at=datetime.now(UTC),
+            last_error=None,
+        )
+        report.sent += 1
+
+    def _mark(self, delivery_id: int, **values: Any) -> None:
+        _mark(self.session_factory, delivery_id, self.owner, **values)
 
 
 # -- status and admin mail --------------------------------------------------------------

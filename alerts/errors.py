@@ -39,8 +39,15 @@ class DeliveryError(AlertError):
 
 
 class TemporaryDeliveryError(DeliveryError):
-    """Connection refused, timeout, SMTP 4xx: retry later with backoff."""
+    """Timeout, dropped connection, SMTP 4xx: retry later with backoff."""
 
 
 class PermanentDeliveryError(DeliveryError):
-    """SMTP 5xx and the like: retrying cannot help, the delivery goes dead with this reason."""
+    """A 5xx about this one recipient or message (550/553 on RCPT): retrying cannot help, the
+    delivery goes dead with this reason."""
+
+
+class OperatorDeliveryError(DeliveryError):
+    """The relay or our configuration is broken for every message (535 wrong password, TLS
+    failure, connection refused, a relay-wide 554): no delivery is at fault, so none is
+    marked dead or spends an attempt; they wait, and the operator is told."""

@@ -24,6 +24,7 @@ class KindInfo:
     rank: int
     label: str
     subject: str | None
+    deadline_label: str | None = None
 
 
 @cache
@@ -38,7 +39,11 @@ def kind_info(kind: str) -> KindInfo:
     if row is None:
         return KindInfo(kind=kind, rank=99, label=kind, subject=None)
     return KindInfo(
-        kind=kind, rank=int(row["rank"]), label=row["label"], subject=row.get("subject")
+        kind=kind,
+        rank=int(row["rank"]),
+        label=row["label"],
+        subject=row.get("subject"),
+        deadline_label=row.get("deadline_label"),
     )
 
 

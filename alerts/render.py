@@ -118,13 +118,34 @@ def _target_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | No
             return "—"
         return str(t[key])
 
-    rows = [
-        Row("指标", get(before, "metric"), get(after, "metric")),
-        Row("数值", format_value(before) if before else "—", format_value(after) if after else "—"),
-        Row("年份", get(before, "year"), get(after, "year")),
-        Row("原文", get(before, "text"), get(after, "text")),
-    ]
+    if is_deadline(before, after):
+        rows = [
+            Row("指标", get(before, "metric"), get(after, "metric")),
+            Row("完成期限", _year(before), _year(after)),
+            Row("原文", get(before, "text"), get(after, "text")),
+        ]
+    else:
+        rows = [
+            Row("指标", get(before, "metric"), get(after, "metric")),
+            Row(
+                "数值",
+                format_value(before) if before else "—",
+                format_value(after) if after else "—",
+            ),
+            Row("年份", get(before, "year"), get(after, "year")),
+            Row("原文", get(before, "text"), get(after, "text")),
+        ]
     return [r for r in rows if not (r.before == "—" and r.after == "—")]
+
+
+def is_deadline(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
+    """A deadline goal: a year and no number on every side that exists."""
+    sides = [t for t in (before, after) if t]
+    return bool(sides) and all(t.get("value") is None and t.get("year") for t in sides)
+
+
+def _year(t: Mapping[str, Any] | None) -> str:
+    return f"{t['year']}年" if t and t.get("year") else "—"
 
 
 def change_view(payload: Mapping[str, Any], ord_: int = 0) -> ChangeView:
@@ -142,10 +163,13 @@ def change_view(payload: Mapping[str, Any], ord_: int = 0) -> ChangeView:
     summary = str(payload.get("summary") or "")
     if not summary:
         summary = _default_summary(kind, payload, before, after, added, removed)
+    label = info.label
+    if info.deadline_label and is_deadline(before, after):
+        label = info.deadline_label
     return ChangeView(
         kind=kind,
         severity=str(payload.get("severity") or "info"),
-        label=info.label,
+        label=label,
         rank=info.rank,
         ord=ord_,
         task=str(payload["task"]) if payload.get("task") else None,
@@ -165,6 +189,8 @@ def _default_summary(
     added: list[str],
     removed: list[str],
 ) -> str:
+    if kind == "goal_changed" and is_deadline(before, after):
+        return f"{_year(before)} → {_year(after)}"
     if kind == "goal_changed":
         return f"{format_value(before)} → {format_value(after)}"
     if kind == "units_changed":

@@ -2,9 +2,13 @@
 
 A transport is used as a context manager around a batch, so SMTP opens one connection and
 reuses it for every message of the batch (reconnecting only after a failure). Each
-transport maps its failures onto :class:`TemporaryDeliveryError` (connection refused,
-timeouts, 4xx replies: retry later) or :class:`PermanentDeliveryError` (5xx: give up), which
-is all the dispatcher needs to know.
+transport maps its failures onto one of three errors, which is all the dispatcher needs to know:
+
+* :class:`TemporaryDeliveryError` — timeouts, dropped connections, 4xx: retry later;
+* :class:`PermanentDeliveryError` — a 5xx about this recipient (550/553 on RCPT): dead;
+* :class:`OperatorDeliveryError` — a 5xx or failure that refuses *every* message (535 login,
+  bad TLS, connection refused, 554 at connect/MAIL/DATA): nothing is the delivery's fault,
+  so nothing dies; the deliveries wait and the operator is told.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from types import TracebackType
 from typing import Protocol, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from alerts.errors import AlertError, PermanentDeliveryError, TemporaryDeliveryError
+from alerts.errors import (
+    AlertError,
+    DeliveryError,
+    OperatorDeliveryError,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
 from storage.settings import Settings
 
 DEFAULT_TIMEOUT = 30.0
@@ -196,34 +206,53 @@ class SmtpTransport:
 
     def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
         """Send one message on the batch connection, classifying any failure."""
+        where = f"SMTP {self.host}:{self.port}"
         try:
             if self._conn is None:
                 self._conn = self._connect()
             refused = self._conn.send_message(message, from_addr=sender, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
-            codes = [code for code, _ in exc.recipients.values()]
-            detail = "; ".join(f"{r}: {c} {_text(m)}" for r, (c, m) in exc.recipients.items())
-            raise _classify(min(codes) if codes else 550, f"recipient refused: {detail}") from exc
+            raise _refused(exc.recipients) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            self._drop()
+            raise OperatorDeliveryError(
+                f"{where}: login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+                " (check the user and password in RADAR_SMTP_URL)"
+            ) from exc
+        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPSenderRefused) as exc:
+            # Refused before any recipient was named: the relay refuses *us*, not an address.
+            self._drop()
+            detail = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            if 400 <= exc.smtp_code < 500:
+                raise TemporaryDeliveryError(f"{where}: {detail}") from exc
+            raise OperatorDeliveryError(f"{where}: relay refused us: {detail}") from exc
         except smtplib.SMTPResponseException as exc:
-            # Sender refused, data refused, auth failed, 421 on connect …
+            # DATA refused (or another reply after the recipients were accepted).
             self._reset()
             raise _classify(exc.smtp_code, f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
+        except smtplib.SMTPNotSupportedError as exc:
             self._drop()
-            raise TemporaryDeliveryError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+            raise OperatorDeliveryError(f"{where}: {exc} (check RADAR_SMTP_URL)") from exc
+        except ssl.SSLError as exc:
+            self._drop()
+            raise OperatorDeliveryError(f"{where}: TLS failed: {exc}") from exc
+        except (ConnectionRefusedError, socket.gaierror) as exc:
+            self._drop()
+            raise OperatorDeliveryError(
+                f"{where}: {type(exc).__name__}: {exc} (is the relay running, is the host right?)"
+            ) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise TemporaryDeliveryError(f"{where}: {exc}") from exc
         except TimeoutError as exc:
             self._drop()
-            raise TemporaryDeliveryError(f"SMTP {self.host}:{self.port}: timed out") from exc
+            raise TemporaryDeliveryError(f"{where}: timed out") from exc
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
-            raise TemporaryDeliveryError(
-                f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise TemporaryDeliveryError(f"{where}: {type(exc).__name__}: {exc}") from exc
         if refused:
-            detail = "; ".join(f"{r}: {c} {_text(m)}" for r, (c, m) in refused.items())
-            codes = [c for c, _ in refused.values()]
-            raise _classify(min(codes), f"recipient refused: {detail}")
+            raise _refused(refused)
 
     def _reset(self) -> None:
         """After a refused transaction keep the connection if it still answers RSET."""
@@ -241,10 +270,24 @@ def _text(value: bytes | str) -> str:
     return " ".join(value.split())
 
 
-def _classify(code: int, message: str) -> TemporaryDeliveryError | PermanentDeliveryError:
+#: RCPT replies that are about the address itself (no such user, mailbox unavailable, bad
+#: syntax): that delivery is dead. Other 5xx replies to RCPT (Postfix's "554 5.7.1 Relay access
+#: denied") and 554 to DATA refuse every message we would send: an operator problem.
+PER_RECIPIENT_CODES = frozenset({550, 551, 552, 553})
+
+
+def _classify(code: int, message: str) -> DeliveryError:
     if 400 <= code < 500:
         return TemporaryDeliveryError(message)
-    return PermanentDeliveryError(message)
+    if code in PER_RECIPIENT_CODES:
+        return PermanentDeliveryError(message)
+    return OperatorDeliveryError(message)
+
+
+def _refused(recipients: dict[str, tuple[int, bytes]]) -> DeliveryError:
+    codes = [code for code, _ in recipients.values()]
+    detail = "; ".join(f"{r}: {c} {_text(m)}" for r, (c, m) in recipients.items())
+    return _classify(min(codes) if codes else 550, f"recipient refused: {detail}")
 
 
 def transport_from_settings(settings: Settings) -> Transport:

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "flows.commands.diff",
     "flows.commands.store",
     "flows.commands.alerts",
+    "flows.commands.held",
     "flows.commands.service",
 )
 
@@ -46,24 +47,41 @@ def debug_enabled() -> bool:
     return _state["debug"]
 
 
+#: Commands that read no RADAR_* setting (pure parsing): they skip loading the settings.
+PURE_COMMANDS = frozenset({"parse", "diff"})
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
 ) -> None:
     _state["debug"] = debug
+    if ctx.invoked_subcommand not in PURE_COMMANDS:
+        from storage.settings import load_settings
+
+        load_settings()  # a malformed RADAR_* setting is one line before any work starts
 
 
 for _name in COMMAND_MODULES:
     import_module(_name).register(app)
 
 
+def _is_click(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` is click's ``name`` exception: typer >= 0.20 vendors click as
+    ``typer._click`` with its own classes, so neither ``click.ClickException`` alone nor a
+    private import would catch both."""
+    return any(cls.__name__ == name for cls in type(exc).__mro__)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point with the one-line error convention."""
+    """Console-script entry point with the one-line error convention; usage errors
+    (missing argument, unknown command or option) print click's usage text, exit 2."""
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:
         # With standalone_mode=False click returns the code of typer.Exit instead of raising.
-        code = app(args=args, standalone_mode=False)
+        code = app(args=args, prog_name="radar", standalone_mode=False)
         if isinstance(code, int) and code:
             raise SystemExit(code)
     except SystemExit:
@@ -77,14 +95,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"radar: {exc}\n")
         raise SystemExit(1) from None
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Abort):
+        if _is_click(exc, "Exit"):
+            raise SystemExit(getattr(exc, "exit_code", 0)) from None
+        if _is_click(exc, "ClickException"):
+            exc.show()  # type: ignore[attr-defined]  # usage text and the error
+            raise SystemExit(getattr(exc, "exit_code", 2)) from None
+        if _is_click(exc, "Abort"):
             sys.stderr.write("radar: aborted\n")
             raise SystemExit(1) from None
         if _state["debug"]:

@@ -7,8 +7,9 @@ revised plan is published on it as a cover note with a PDF attachment, the porta
 again, and the detected changes and the alert emails (the outbox) are printed.
 
 The demo works in ``RADAR_HOME/demo`` (recreated on every run) so it is repeatable and never
-touches the data of a real installation in ``RADAR_HOME``. It needs no Prefect server: the
-flows run on Prefect's ephemeral server, and the polls deliver the alerts themselves.
+touches the data of a real installation in ``RADAR_HOME``. It needs no Prefect server: without
+``PREFECT_API_URL`` the flows run in this process (``flows.orchestrate``), and the polls
+deliver the alerts themselves.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ class DemoResult:
 
 def _prepare_env(home: Path) -> Path:
     """Point this process at a fresh demo home; Prefect keeps its state in the outer home."""
-    from flows.prefect_env import ensure_prefect_env
+    from flows.orchestrate import use_local
+    from flows.prefect_env import ensure_prefect_env, has_api_server
 
     ensure_prefect_env(quiet=True)  # PREFECT_HOME stays in the outer RADAR_HOME
+    use_local(not has_api_server())
     demo_home = home / "demo"
     shutil.rmtree(demo_home, ignore_errors=True)
     demo_home.mkdir(parents=True)

@@ -9,7 +9,9 @@ parse. So :class:`Fetcher` keeps one ``requests.Session`` and adds, around each 
 - robots.txt (cached per host; an unreachable or erroring robots.txt means "allowed"), and its
   ``Crawl-delay`` raising the per-host interval;
 - a per-host minimum interval and concurrency cap, shared by all threads;
-- explicit connect/read timeouts and an overall body deadline;
+- explicit connect/read timeouts and a hard deadline per response (``response_deadline``,
+  headers and body: a watchdog shuts the socket down, so a server dripping one byte a second
+  cannot hold a poll) and per poll (``deadline_at``, see :meth:`Fetcher.set_poll_deadline`);
 - retries with exponential backoff on connection errors, timeouts, 408/429/5xx, honouring
   ``Retry-After`` (capped);
 - a size limit enforced while streaming the (decoded) body, so a decompression bomb or an
@@ -24,22 +26,26 @@ nothing new).
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+import json
 import re
+import socket
 import threading
 import time
 import urllib.robotparser
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.structures
+import urllib3.connection
+import urllib3.connectionpool
 
 from flows.ssrf import (
     ALLOWED_SCHEMES,
@@ -53,6 +59,7 @@ from parsers.errors import RadarError
 
 __all__ = [
     "CachedState",
+    "DeadlineExceeded",
     "FetchFailed",
     "FetchRefused",
     "FetchResult",
@@ -73,8 +80,8 @@ ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_TTL_SECONDS = 3600.0
 #: Crawl-delay values above this are ignored (some sites write 86400).
 CRAWL_DELAY_CAP = 10.0
-#: Body download may take at most this many read timeouts in total (slow-drip servers).
-BODY_DEADLINE_FACTOR = 10
+#: One response (headers and body) may take at most this many read timeouts in total.
+BODY_DEADLINE_FACTOR = 4
 #: Error bodies are read only this far (they are logged, never parsed).
 ERROR_BODY_BYTES = 64 * 1024
 
@@ -263,6 +270,91 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class DeadlineExceeded(SourceUnavailable):
+    """A response or a poll ran past its deadline (a slow-drip server): not retried."""
+
+
+_watched = threading.local()
+
+
+class _Watch:
+    """The sockets one exchange uses, shut down by a timer when its deadline passes.
+
+    The socket is registered when a request's response is awaited (``getresponse``), so the
+    timer covers a server that drips its headers as well as one that drips its body; shutting
+    a socket down makes the blocked ``recv`` in the fetching thread return at once.
+    """
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self.sockets.append(sock)
+            fired = self.fired
+        if fired:
+            self._shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self.sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing left to interrupt
+
+
+def _register_socket(sock: socket.socket | None) -> None:
+    watch: _Watch | None = getattr(_watched, "watch", None)
+    if watch is not None:
+        watch.add(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _register_socket(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _register_socket(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[_Watch]:
+    """Run the block with a watchdog that shuts its sockets down after ``seconds``."""
+    watch = _Watch()
+    timer = threading.Timer(max(0.0, seconds), watch.fire)
+    timer.daemon = True
+    _watched.watch = watch
+    timer.start()
+    try:
+        yield watch
+    finally:
+        timer.cancel()
+        _watched.watch = None
+
+
 class Fetcher:
     """See the module docstring. One instance per poll cycle (or per process); thread-safe.
 
@@ -290,6 +382,8 @@ class Fetcher:
         resolver: Resolver | None = None,
         connect_map: dict[str, str] | None = None,
         verify: bool | str = True,
+        robots: RobotsCache | None = None,
+        response_deadline: float | None = None,
     ) -> None:
         if allow_private is None or user_agent is None:
             from storage.settings import load_settings
@@ -302,6 +396,14 @@ class Fetcher:
         self.state: FetchState = state if state is not None else MemoryFetchState()
         self.user_agent = user_agent
         self.timeout = timeout
+        #: Seconds one response (headers and body) may take, whatever the server drips.
+        self.response_deadline = (
+            response_deadline
+            if response_deadline is not None
+            else BODY_DEADLINE_FACTOR * timeout[1]
+        )
+        #: ``time.monotonic()`` after which no request starts or continues (one poll's budget).
+        self.deadline_at: float | None = None
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.retries = max(0, retries)
@@ -317,6 +419,11 @@ class Fetcher:
         self._session.trust_env = False
         self._session.verify = verify
         adapter = PinnedAdapter(self.guard, pool_maxsize=max(2, per_host_concurrency))
+        # Connections that register their socket with the exchange's deadline watchdog.
+        adapter.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, adapter)
         self._session.headers.update(
@@ -326,11 +433,21 @@ class Fetcher:
                 "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
             }
         )
+        #: robots.txt records, shared across Fetchers (see RobotsCache); parsed per Fetcher.
+        self.robots_cache = robots if robots is not None else robots_cache()
         self._robots: dict[str, tuple[urllib.robotparser.RobotFileParser | None, float]] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_guard = threading.Lock()
 
     # -- public ---------------------------------------------------------------------------
+
+    def set_poll_deadline(self, seconds: float | None) -> None:
+        """Give this Fetcher (one poll) ``seconds`` from now; None removes the limit."""
+        self.deadline_at = None if seconds is None else time.monotonic() + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left of the poll's budget (None: unlimited)."""
+        return None if self.deadline_at is None else self.deadline_at - time.monotonic()
 
     def get(self, url: str, *, conditional: bool = True, remember: bool = True) -> FetchResult:
         """Fetch ``url``; raise :class:`NotModified` if the stored validators or hash match.
@@ -407,7 +524,11 @@ class Fetcher:
                 wait = self.backoff * (2**attempt)
                 if exc.retry_after is not None:
                     wait = max(wait, exc.retry_after)
-                time.sleep(min(wait, self.max_retry_after))
+                wait = min(wait, self.max_retry_after)
+                left = self.remaining()
+                if left is not None and left <= wait:
+                    break  # the poll's budget would be gone before the retry
+                time.sleep(wait)
         assert last is not None
         raise SourceUnavailable(
             f"{url}: {last} (after {attempts} attempt{'s' if attempts > 1 else ''})",
@@ -424,7 +545,8 @@ class Fetcher:
                 raise FetchRefused(
                     f"{url}: redirect to {current} refused (only http and https)", url=url
                 )
-            with self.throttle.hold(parts.netloc.lower()):
+            budget = self._budget(url)
+            with self.throttle.hold(parts.netloc.lower()), _deadline(budget) as watch:
                 try:
                     response = self._session.get(
                         current,
@@ -443,6 +565,7 @@ class Fetcher:
                         f"{current}: TLS error ({_short(exc)})", url=url
                     ) from None
                 except requests.RequestException as exc:
+                    self._check_fired(watch, url, budget)
                     raise _Retryable(_describe(exc), None, None) from None
                 try:
                     status = response.status_code
@@ -457,11 +580,30 @@ class Fetcher:
                             _retry_after_seconds(response.headers.get("Retry-After")),
                         )
                     limit = max_bytes if status < 300 else min(max_bytes, ERROR_BODY_BYTES)
-                    content = self._read_capped(response, limit, url, truncate=status >= 300)
+                    try:
+                        content = self._read_capped(response, limit, url, truncate=status >= 300)
+                    except _Retryable:
+                        self._check_fired(watch, url, budget)
+                        raise
+                    self._check_fired(watch, url, budget)
                     return _Response(response.url or current, status, response.headers, content)
                 finally:
                     response.close()
         raise FetchRefused(f"{url}: more than {self.max_redirects} redirects", url=url)
+
+    def _budget(self, url: str) -> float:
+        """Seconds the next exchange may take: the response deadline, within the poll's."""
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise DeadlineExceeded(f"{url}: the poll's deadline has passed", url=url)
+        return self.response_deadline if left is None else min(self.response_deadline, left)
+
+    @staticmethod
+    def _check_fired(watch: _Watch, url: str, budget: float) -> None:
+        if watch.fired:
+            raise DeadlineExceeded(
+                f"{url}: no complete response within {budget:.0f} s (cut off)", url=url
+            )
 
     def _read_capped(
         self, response: requests.Response, limit: int, url: str, *, truncate: bool
@@ -471,7 +613,7 @@ class Fetcher:
             raise ResponseTooLarge(
                 f"{url}: response is {int(length)} bytes, over the {limit}-byte limit", url=url
             )
-        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.timeout[1]
+        deadline = time.monotonic() + self.response_deadline
         chunks: list[bytes] = []
         total = 0
         try:
@@ -500,34 +642,131 @@ class Fetcher:
         with lock:
             entry = self._robots.get(key)
             if entry is None or time.monotonic() - entry[1] > ROBOTS_TTL_SECONDS:
-                entry = (self._load_robots(key), time.monotonic())
+                record = self.robots_cache.get(key)
+                if record is None or record.stale():
+                    record = self._load_robots(key, record)
+                    self.robots_cache.put(key, record)
+                entry = (self._robots_parser(key, record), time.monotonic())
                 self._robots[key] = entry
         parser = entry[0]
         return parser is None or parser.can_fetch(self.user_agent, url)
 
-    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
-        """The parsed robots.txt, or None when there is none we can read (= all allowed).
-
-        Following RFC 9309 for 4xx, and the brief for 5xx/unreachable: a government WAF that
-        errors on robots.txt must not silence a source. A refused robots.txt (unsafe address,
-        too large, too many redirects) counts as none too: the page request itself goes
-        through the same guard and is refused there. Only a TLS error propagates.
-        """
-        try:
-            response = self._exchange(f"{origin}/robots.txt", {}, ROBOTS_MAX_BYTES)
-        except (_Retryable, FetchRefused):
+    def _robots_parser(
+        self, origin: str, record: RobotsRecord
+    ) -> urllib.robotparser.RobotFileParser | None:
+        if record.text is None:
             return None
-        if response.status != 200:
-            return None
-        text = response.content.decode("utf-8", errors="replace")
         parser = urllib.robotparser.RobotFileParser(f"{origin}/robots.txt")
-        parser.parse(text.splitlines())
+        parser.parse(record.text.splitlines())
         delay = parser.crawl_delay(self.user_agent)
         if delay:
             self.throttle.set_interval(
                 urlsplit(origin).netloc.lower(), min(float(delay), CRAWL_DELAY_CAP)
             )
         return parser
+
+    def _load_robots(self, origin: str, previous: RobotsRecord | None) -> RobotsRecord:
+        """robots.txt now (conditional on ``previous``'s validators); text None when there
+        is none we can read (= all allowed).
+
+        Following RFC 9309 for 4xx, and the brief for 5xx/unreachable: a government WAF that
+        errors on robots.txt must not silence a source. A refused robots.txt (unsafe address,
+        too large, too many redirects) counts as none too: the page request itself goes
+        through the same guard and is refused there. Only a TLS error propagates.
+        """
+        headers: dict[str, str] = {}
+        if previous is not None and previous.text is not None:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        try:
+            response = self._exchange(f"{origin}/robots.txt", headers, ROBOTS_MAX_BYTES)
+        except (_Retryable, FetchRefused):
+            return RobotsRecord(None)
+        if response.status == 304 and previous is not None:
+            return RobotsRecord(previous.text, previous.etag, previous.last_modified)
+        if response.status != 200:
+            return RobotsRecord(None)
+        return RobotsRecord(
+            response.content.decode("utf-8", errors="replace"),
+            response.headers.get("ETag"),
+            response.headers.get("Last-Modified"),
+        )
+
+
+@dataclass(frozen=True)
+class RobotsRecord:
+    """One origin's robots.txt (``text`` None: none, all allowed), its validators and
+    when it was checked (wall clock, so a record on disk ages across processes)."""
+
+    text: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    checked: float = field(default_factory=time.time)
+
+    def stale(self, ttl: float = ROBOTS_TTL_SECONDS) -> bool:
+        return time.time() - self.checked > ttl
+
+
+class RobotsCache:
+    """robots.txt per origin, shared by every Fetcher of a process — a poll makes one per
+    document, and each fetched robots.txt again (4 of 9 requests in a changed poll) — and,
+    with ``directory``, kept on disk with its validators, so the next poll's process
+    revalidates with a conditional GET instead of downloading it again."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self._memory: dict[str, RobotsRecord] = {}
+        self._lock = threading.Lock()
+
+    def _path(self, origin: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / (hashlib.sha1(origin.encode()).hexdigest()[:20] + ".json")
+
+    def get(self, origin: str) -> RobotsRecord | None:
+        with self._lock:
+            if origin in self._memory:
+                return self._memory[origin]
+        path = self._path(origin)
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            record = RobotsRecord(**data)
+        except (OSError, ValueError, TypeError):
+            return None  # a damaged cache file is refetched
+        with self._lock:
+            self._memory[origin] = record
+        return record
+
+    def put(self, origin: str, record: RobotsRecord) -> None:
+        with self._lock:
+            self._memory[origin] = record
+        path = self._path(origin)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{threading.get_ident()}.tmp")
+            tmp.write_text(json.dumps(asdict(record), ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass  # a cache: the next process fetches robots.txt again
+
+
+_robots_caches: dict[Path | None, RobotsCache] = {}
+_robots_caches_lock = threading.Lock()
+
+
+def robots_cache(directory: Path | None = None) -> RobotsCache:
+    """The process-wide robots.txt cache for ``directory`` (None: memory only)."""
+    with _robots_caches_lock:
+        cache = _robots_caches.get(directory)
+        if cache is None:
+            cache = _robots_caches[directory] = RobotsCache(directory)
+        return cache
 
 
 def _short(exc: BaseException) -> str:
@@ -559,86 +798,36 @@ def _describe(exc: requests.RequestException) -> str:
 
 # -- decoding --------------------------------------------------------------------------------
 
-#: The GB family decodes as its superset gb18030: pages declared gb2312 routinely contain
-#: GBK-only characters (人名用字, 〔〕 brackets in 文号), which strict gb2312 rejects.
-CHARSET_ALIASES = {
-    "gb2312": "gb18030",
-    "gb_2312": "gb18030",
-    "gb_2312-80": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "cp936": "gb18030",
-    "ms936": "gb18030",
-    "windows-936": "gb18030",
-    "euc-cn": "gb18030",
-    "csgb2312": "gb18030",
-    "gb18030": "gb18030",
-    "utf8": "utf-8",
-}
-#: Declared charsets that servers send by default rather than by knowledge; a meta tag wins.
+#: Declared charsets that servers send by default rather than by knowledge: a GBK page
+#: served as ``text/html; charset=iso-8859-1`` is common, and iso-8859-1 decodes any byte, so
+#: trusting it gives mojibake. Such a header counts as no declaration.
 WEAK_CHARSETS = frozenset({"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252"})
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 def normalize_charset(name: str | None) -> str | None:
-    """Canonical codec name for a declared charset, or None if Python does not know it."""
-    if not name:
-        return None
-    lowered = name.strip().strip("'\"").lower()
-    lowered = CHARSET_ALIASES.get(lowered, lowered)
-    try:
-        return codecs.lookup(lowered).name
-    except LookupError:
-        return None
+    """Canonical codec name for a declared charset (GB family -> gb18030), or None if
+    Python does not know it: :func:`parsers.text.canonical_charset`, the parser's own."""
+    from parsers.text import canonical_charset
 
-
-def _try(content: bytes, encoding: str | None) -> str | None:
-    if not encoding:
-        return None
-    try:
-        return content.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return None
+    return canonical_charset(name)
 
 
 def decode_html(content: bytes, declared_charset: str | None) -> str:
-    """Decode an HTML page: BOM, declared header charset, meta tag, then detection.
+    """Decode a fetched page with the parser's decoder (:func:`parsers.text.decode_text`:
+    BOM, the declaration if it decodes strictly, UTF-8, GB18030, then detection), so links
+    and the parsed document never disagree on a page's text.
 
-    A declared charset that fails to decode strictly is treated as a lie (common: a
-    ``charset=utf-8`` header in front of a GBK page) and the next clue is tried. Without any
-    clue, strict UTF-8, then strict gb18030 (short GBK pages fool statistical detectors),
-    then charset-normalizer, then UTF-8 with replacement characters.
+    The declaration is the header's charset, unless it is a server default
+    (:data:`WEAK_CHARSETS`) or absent; then the page's ``<meta charset>``.
     """
-    for bom, encoding in _BOMS:
-        if content.startswith(bom):
-            return content.decode(encoding, errors="replace")
-    declared = normalize_charset(declared_charset)
-    meta_match = _META_CHARSET.search(content[:8192])
-    meta = normalize_charset(meta_match.group(1).decode("ascii")) if meta_match else None
-    candidates: list[str | None] = []
-    if declared and declared_charset and declared_charset.strip().lower() in WEAK_CHARSETS:
-        candidates += [meta, declared]
-    else:
-        candidates += [declared, meta]
-    candidates += ["utf-8", "gb18030"]
-    for candidate in candidates:
-        text = _try(content, candidate)
-        if text is not None:
-            return text
-    try:
-        from charset_normalizer import from_bytes
+    from parsers.text import decode_text
 
-        best = from_bytes(content).best()
-        if best is not None:
-            return str(best)
-    except Exception:  # detection is best effort
-        pass
-    return content.decode("utf-8", errors="replace")
+    declared = declared_charset
+    if not normalize_charset(declared) or (declared or "").strip().lower() in WEAK_CHARSETS:
+        match = _META_CHARSET.search(content[:8192])
+        declared = match.group(1).decode("ascii") if match else None
+    return decode_text(content, declared)

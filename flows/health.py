@@ -9,9 +9,10 @@ Two symptoms of a redesigned or broken site:
   image, a viewer, or a new template).
 
 Both queue one email to ``RADAR_ADMIN_EMAIL`` (``alerts.dispatch.queue_admin_email``,
-idempotent per key). The second one also *holds* the subscriber alerts of that change set:
-"all 40 tasks removed" is almost always our problem, not news. The version is still stored,
-so the operator can inspect it with ``radar show`` and ``radar diff``.
+idempotent per key). The second one — and any version ``storage.hold`` finds broken (a
+challenge page, a sharp drop in tasks, another document kind) — is stored *held*: "all 40
+tasks removed" is almost always our problem, not news. The operator inspects it with ``radar
+show``/``radar held list`` and releases or discards it (``radar held release|discard``).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flows.fetch_state_db import DbFetchState
 from storage.db import write_session
+
+if TYPE_CHECKING:  # AlertHook runs in every ingest; the fetch stack is for polls only
+    from flows.fetch_state_db import DbFetchState
 
 #: fetch_state key under which a source's last good listing link count is kept.
 HEALTH_KEY = "radar-health:{name}"
@@ -33,43 +35,44 @@ HEALTH_KEY = "radar-health:{name}"
 
 @dataclass
 class AlertHook:
-    """``storage.ingest``'s ``on_change_set``: queue subscriber alerts, unless the new version
-    lost all its tasks (then queue a health alert to the operator instead)."""
+    """``storage.ingest``'s hooks: ``__call__`` queues subscriber alerts for a change set;
+    ``on_held`` (a version that looks broken, see ``storage.hold``) queues one operator email
+    instead, and no subscriber hears of it until ``radar held release``."""
 
     queued: int = 0
     held: str | None = None
 
     def __call__(self, session: Session, change_set_id: int) -> None:
-        from alerts.dispatch import queue_admin_email
         from alerts.matching import queue_for_change_set
-        from storage.models import ChangeSet, Series, Task, Version
 
-        change_set = session.get(ChangeSet, change_set_id)
-        if change_set is not None and change_set.from_version_id is not None:
-            before, after = (
-                session.scalar(select(func.count(Task.id)).where(Task.version_id == vid)) or 0
-                for vid in (change_set.from_version_id, change_set.to_version_id)
-            )
-            if before > 0 and after == 0:
-                series = session.get(Series, change_set.series_id)
-                version = session.get(Version, change_set.to_version_id)
-                name = series.title if series is not None else str(change_set.series_id)
-                url = version.source_url if version is not None else None
-                self.held = f"new version parsed with no tasks (previous had {before})"
-                queue_admin_email(
-                    session,
-                    subject=f"[policy-radar] source health: {name} parsed with no tasks",
-                    text=(
-                        f"The new version of {name} ({url or 'no URL'}) parsed with no tasks; "
-                        f"the previous version had {before}.\n"
-                        "Subscriber alerts for this change were held: the site's layout or the "
-                        "document format probably changed.\n"
-                        f"Inspect: radar show {series.key if series else ''} / radar history.\n"
-                    ),
-                    key=f"health.notasks.cs{change_set_id}",
-                )
-                return
         self.queued = queue_for_change_set(session, change_set_id)
+
+    def on_held(self, session: Session, change_set_id: int, reason: str) -> None:
+        from alerts.dispatch import queue_admin_email
+        from storage.models import ChangeSet, Series, Version
+
+        self.held = reason
+        change_set = session.get(ChangeSet, change_set_id)
+        if change_set is None:  # pragma: no cover - called inside the ingest that made it
+            return
+        series = session.get(Series, change_set.series_id)
+        version = session.get(Version, change_set.to_version_id)
+        name = series.title if series is not None else str(change_set.series_id)
+        url = version.source_url if version is not None else None
+        vid = version.id if version is not None else "?"
+        queue_admin_email(
+            session,
+            subject=f"[policy-radar] held: {name}: {reason}",
+            text=(
+                f"A new version of {name} ({url or 'no URL'}) was stored but held: {reason}.\n"
+                "No subscriber was mailed. The site's layout or a firewall page is the usual "
+                "cause.\n"
+                f"Inspect: radar show {series.key if series else ''} / radar held list\n"
+                f"Then: radar held release {vid}  (alert subscribers) or "
+                f"radar held discard {vid}\n"
+            ),
+            key=f"health.held.cs{change_set_id}",
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {"queued": self.queued, "held": self.held}

@@ -21,14 +21,9 @@ from flows.prefect_env import ensure_prefect_env, has_api_server
 ensure_prefect_env()
 
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from prefect import flow, get_run_logger  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
-from prefect.events import emit_event  # noqa: E402
-
-from flows.fetch import Fetcher, NotModified  # noqa: E402
-from flows.fetch_state_db import DbFetchState  # noqa: E402
+from flows.orchestrate import emit_event, flow, is_local, markdown_artifact, run_logger  # noqa: E402
 from flows.tasks import (  # noqa: E402
     SourceDoc,
     artifact_key,
@@ -47,6 +42,9 @@ from flows.tasks import (  # noqa: E402
 )
 from parsers.errors import RadarError  # noqa: E402
 from storage.ingest import IngestResult  # noqa: E402
+
+if TYPE_CHECKING:  # the fetch stack (requests, urllib3) loads for URLs only, not for files
+    from flows.fetch import Fetcher
 
 EVENT_CHANGED = "radar.document.changed"
 
@@ -81,6 +79,7 @@ def _read_url(
 
     Raises ``NotModified`` when the page is unchanged since the last fetch.
     """
+    from flows.fetch import NotModified
     from flows.sources import SourceConfig, find_attachments
 
     page = fetch_url(fetcher, url, conditional=conditional)
@@ -134,6 +133,8 @@ def _read_url(
 
 def _rename_run(result: IngestResult) -> None:
     """Name the run after what it stored (``ingest: 成都市…行动方案 v2``); best effort."""
+    if is_local():
+        return
     from prefect.client.orchestration import get_client
     from prefect.runtime import flow_run
 
@@ -145,7 +146,7 @@ def _rename_run(result: IngestResult) -> None:
         with get_client(sync_client=True) as client:
             client.update_flow_run(run_id, name=name[:200])
     except Exception as exc:  # naming is cosmetic; never fail an ingest over it
-        get_run_logger().debug("could not rename flow run: %s", exc)
+        run_logger().debug("could not rename flow run: %s", exc)
 
 
 def emit_changed(result: IngestResult, alert_info: dict[str, Any], source: str | None) -> None:
@@ -187,7 +188,7 @@ def _store_one(
     if result.change_set_id is not None:
         emit_changed(result, alert_info, source)
         markdown = changes_markdown(result, alert_info)
-        create_markdown_artifact(
+        markdown_artifact(
             markdown=markdown,
             key=artifact_key(result.series_key),
             description=f"{result.series_title or result.series_key} v{result.version_seq}",
@@ -212,11 +213,14 @@ def ingest_document(
     ``source``/``sources_file``: the configured source this URL came from (its attachment
     types and allowed domains). ``published``: the date the listing gave.
     """
-    logger = get_run_logger()
+    logger = run_logger()
     docs: list[SourceDoc]
     fetcher: Fetcher | None = None
     fetched: list[Any] = []
     if "://" in path_or_url:
+        from flows.fetch import NotModified
+        from flows.fetch_state_db import DbFetchState
+
         config = _source_config(source, sources_file) if source else None
         fetcher = make_fetcher(DbFetchState(db_factory()))
         try:

@@ -6,7 +6,12 @@ conditionally, so only new or changed articles are downloaded and parsed.
 
 A link that fails (after the fetcher's and the task's retries) is recorded in its fetch
 state and reported; the other links go on. The listing's validators are remembered only
-when every link succeeded, so the next poll retries the failed one.
+when every link was handled, so the next poll retries the failed one.
+
+Bounds (issue 12): a source's links per poll are capped (``max_links``; the overflow is
+reported and logged), a poll has a deadline (``poll_deadline``: requests in flight are cut
+off, links not reached are reported as ``deferred`` for the next poll), and ``poll_sources``
+polls different hosts concurrently (``POLL_WORKERS``), one source per host at a time.
 """
 
 from __future__ import annotations
@@ -15,16 +20,17 @@ from flows.prefect_env import ensure_prefect_env, has_api_server
 
 ensure_prefect_env()
 
+from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
-
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 from flows.fetch import Fetcher  # noqa: E402
 from flows.fetch_state_db import DbFetchState  # noqa: E402
 from flows.health import check_listing  # noqa: E402
 from flows.ingest_flow import ingest_document  # noqa: E402
+from flows.orchestrate import flow, run_logger, task  # noqa: E402
 from flows.sources import ListingCrawl, SourceConfig, SourcesError, crawl_listing, load_sources  # noqa: E402
 from flows.tasks import db_factory, make_fetcher, send_alerts  # noqa: E402
 
@@ -46,7 +52,7 @@ def find_source(name: str, sources_file: str | None = None) -> SourceConfig:
     raise SourcesError(f"{path}: no source named {name!r}")
 
 
-@task(name="crawl-listing", task_run_name="crawl {config.name}", cache_policy=NO_CACHE)
+@task(name="crawl-listing", task_run_name="crawl {config.name}", no_cache=True)
 def crawl_source(fetcher: Fetcher, config: SourceConfig) -> ListingCrawl:
     return crawl_listing(fetcher, config, conditional=True, remember=False)
 
@@ -56,7 +62,7 @@ def poll_source(
     name: str, sources_file: str | None = None, deliver: bool | None = None
 ) -> dict[str, Any]:
     """One poll of one source; returns a JSON-able report (links, ingested, failed, health)."""
-    logger = get_run_logger()
+    logger = run_logger()
     config = find_source(name, sources_file)
     sources = str(sources_path(sources_file))
     factory = db_factory()
@@ -69,16 +75,41 @@ def poll_source(
         "unchanged": 0,
         "failed": [],
         "health": None,
+        "overflow": 0,
+        "deferred": 0,
     }
     with make_fetcher(state) as fetcher:
+        fetcher.set_poll_deadline(config.poll_deadline)
         crawl = crawl_source(fetcher, config)
         report["listing_not_modified"] = crawl.not_modified
         report["links"] = len(crawl.items)
+        report["overflow"] = crawl.overflow
+        report["listing_truncated"] = crawl.truncated
+        if crawl.overflow or crawl.truncated:
+            logger.warning(
+                "%s: %d more links than max_links=%d were not queued this poll%s",
+                name,
+                crawl.overflow,
+                config.max_links,
+                " (the listing page was too long and was read only in part)"
+                if crawl.truncated
+                else "",
+            )
         if not crawl.not_modified:
             report["health"] = check_listing(state, factory, name, config.url, len(crawl.items))
             if report["health"]:
                 logger.warning(report["health"])
-        for item in crawl.items:
+        for done, item in enumerate(crawl.items):
+            left = fetcher.remaining()
+            if left is not None and left <= 0:
+                report["deferred"] = len(crawl.items) - done
+                logger.warning(
+                    "%s: poll deadline (%d s) reached; %d links left for the next poll",
+                    name,
+                    config.poll_deadline,
+                    report["deferred"],
+                )
+                break
             try:
                 results = ingest_document(
                     item.url,
@@ -108,7 +139,9 @@ def poll_source(
                         "changes": result.changes,
                     }
                 )
-        if not report["failed"]:
+        complete = not (report["deferred"] or crawl.overflow or crawl.truncated)
+        if not report["failed"] and complete:
+            # Only a listing handled in full is "seen": otherwise the next poll must see it again.
             for page in crawl.pages:
                 fetcher.remember(page)
     if deliver is None:
@@ -118,25 +151,58 @@ def poll_source(
     return report
 
 
+#: Sources polled at once (different hosts); the sources of one host run one after another.
+POLL_WORKERS = 4
+
+
+def poll_concurrently(
+    configs: list[SourceConfig],
+    poll: Callable[[SourceConfig], dict[str, Any]],
+    *,
+    on_error: Callable[[SourceConfig, Exception], None] | None = None,
+    workers: int = POLL_WORKERS,
+) -> list[dict[str, Any]]:
+    """Run ``poll`` for every source, ``workers`` hosts at a time and one source per host at
+    a time (a slow site stalls only its own host's queue); reports in ``configs`` order."""
+    groups: dict[str, list[int]] = {}
+    for index, config in enumerate(configs):
+        host = (urlsplit(config.url).hostname or "").lower()
+        groups.setdefault(host, []).append(index)
+    reports: list[dict[str, Any]] = [{} for _ in configs]
+
+    def run_group(indexes: list[int]) -> None:
+        for index in indexes:
+            config = configs[index]
+            try:
+                reports[index] = poll(config)
+            except Exception as exc:  # a failing source is reported; the others go on
+                if on_error is not None:
+                    on_error(config, exc)
+                reports[index] = {"source": config.name, "error": f"{type(exc).__name__}: {exc}"}
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups) or 1))) as pool:
+        for future in [pool.submit(run_group, g) for g in groups.values()]:
+            future.result()
+    return reports
+
+
 @flow(name="poll-sources", flow_run_name="poll sources")
 def poll_sources(
     sources_file: str | None = None, source: str | None = None, deliver: bool | None = None
 ) -> list[dict[str, Any]]:
     """One poll cycle of every configured source (or just ``source``); a failing source is
     reported and the others still run."""
-    logger = get_run_logger()
+    logger = run_logger()
     configs = load_sources(sources_path(sources_file))
     if source is not None:
         configs = [c for c in configs if c.name == source]
         if not configs:
             raise SourcesError(f"{sources_path(sources_file)}: no source named {source!r}")
-    reports: list[dict[str, Any]] = []
-    for config in configs:
-        try:
-            reports.append(poll_source(config.name, sources_file, deliver=False))
-        except Exception as exc:
-            logger.warning("source %s failed: %s", config.name, exc)
-            reports.append({"source": config.name, "error": f"{type(exc).__name__}: {exc}"})
+    reports = poll_concurrently(
+        configs,
+        lambda config: poll_source(config.name, sources_file, deliver=False),
+        on_error=lambda config, exc: logger.warning("source %s failed: %s", config.name, exc),
+    )
     if deliver is None:
         deliver = not has_api_server()
     if deliver:

@@ -2,9 +2,10 @@
 
 What runs, all in one process tree:
 
-* a Prefect server (``prefect server start`` on 127.0.0.1, a free port, ``PREFECT_HOME``
-  under ``RADAR_HOME``) when ``PREFECT_API_URL`` is not set: Prefect's ephemeral server runs
-  no scheduler and no triggers, so schedules need a real one;
+* a Prefect server (``prefect server start`` on 127.0.0.1, the fixed port
+  ``RADAR_PREFECT_PORT`` (4200), ``PREFECT_HOME`` under ``RADAR_HOME``, its UI told where
+  its API is through ``PREFECT_UI_API_URL``) when ``PREFECT_API_URL`` is not set: Prefect's
+  ephemeral server runs no scheduler and no triggers, so schedules need a real one;
 * the deployments, served by ``prefect.serve`` in the main thread: one ``poll-source`` per
   configured source on its cron (``schedule`` in sources.toml, else every 6 hours),
   ``dispatch-alerts`` triggered by ``radar.document.changed`` plus a 10-minute safety-net
@@ -13,6 +14,10 @@ What runs, all in one process tree:
 * the inbox watcher thread: a file dropped into ``RADAR_HOME/inbox/`` is ingested, then
   moved to ``inbox/done/`` or to ``inbox/failed/`` next to a ``.error.txt`` saying why;
 * the web endpoints (``alerts.web.create_app`` under uvicorn) in a thread.
+
+Once everything answers, ``serve`` prints the URLs and records them with its process id in
+``RADAR_HOME/serve.json``: ``radar ingest``/``poll`` then run through its Prefect server (their
+runs show in its UI) and ``radar status`` reports it. The file is removed on exit.
 
 SIGTERM (or Ctrl-C) ends ``serve`` (with ``pause_on_shutdown=False``, so the schedules stay
 active for the next start), then the threads and the Prefect server are stopped in turn.
@@ -23,6 +28,7 @@ settings at import time.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -72,6 +78,28 @@ class PrefectServer:
     api_url: str
     log_path: Path
 
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Wait for ``/api/health``; stop the server and raise :class:`ServeError` if it
+        exits or does not answer within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServeError(
+                    f"prefect server exited with code {self.process.returncode} "
+                    f"(see {self.log_path})"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise ServeError(
+            f"prefect server did not answer {self.api_url}/health within {timeout:.0f}s"
+        )
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
             return
@@ -83,9 +111,30 @@ class PrefectServer:
             self.process.wait(timeout=5)
 
 
-def start_prefect_server(prefect_home: Path, *, timeout: float = 120.0) -> PrefectServer:
-    """Start a Prefect server with its state in ``prefect_home`` and wait for /api/health."""
-    port = free_port()
+def check_port_free(port: int, what: str, setting: str, host: str = "127.0.0.1") -> None:
+    """One clear line when a fixed port is taken (another serve, another program)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ServeError(
+                f"{what} port {port} on {host} is in use ({exc.strerror}); "
+                f"stop what uses it or set {setting}"
+            ) from None
+
+
+def launch_prefect_server(prefect_home: Path, *, port: int | None = None) -> PrefectServer:
+    """Start a Prefect server with its state in ``prefect_home`` on ``port`` (default: a
+    free one); returns at once (see :meth:`PrefectServer.wait_ready`), so the caller can
+    do its own start-up work while the server imports and migrates.
+
+    ``PREFECT_UI_API_URL`` tells the UI (running in the browser) where the API is; unset,
+    the UI shows "Can't connect to Server API". An operator behind a reverse proxy sets it
+    to the public URL; otherwise it is the local address."""
+    if port is None:
+        port = free_port()
+    else:
+        check_port_free(port, "Prefect", "RADAR_PREFECT_PORT")
     api_url = f"http://127.0.0.1:{port}/api"
     prefect_home.mkdir(parents=True, exist_ok=True)
     env = {
@@ -93,6 +142,7 @@ def start_prefect_server(prefect_home: Path, *, timeout: float = 120.0) -> Prefe
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true"),
+        "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL") or api_url,
     }
     env.pop("PREFECT_API_URL", None)
     log_path = prefect_home / "server.log"
@@ -103,22 +153,16 @@ def start_prefect_server(prefect_home: Path, *, timeout: float = 120.0) -> Prefe
         process = subprocess.Popen(
             cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = PrefectServer(process, api_url, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServeError(
-                f"prefect server exited with code {process.returncode} (see {log_path})"
-            )
-        try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            pass
-        time.sleep(0.5)
-    server.stop()
-    raise ServeError(f"prefect server did not answer {api_url}/health within {timeout:.0f}s")
+    return PrefectServer(process, api_url, log_path)
+
+
+def start_prefect_server(
+    prefect_home: Path, *, port: int | None = None, timeout: float = 120.0
+) -> PrefectServer:
+    """:func:`launch_prefect_server` and wait until it answers."""
+    server = launch_prefect_server(prefect_home, port=port)
+    server.wait_ready(timeout)
+    return server
 
 
 # -- inbox ---------------------------------------------------------------------------------
@@ -240,7 +284,8 @@ def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServ
     from flows.web_operator import operator_for
 
     app = create_app(operator_hooks=operator_for(sources_file, can_poll=True))
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only in the main thread: signals stay with serve().
     thread = threading.Thread(target=server.run, name="radar-web", daemon=True)
@@ -253,6 +298,7 @@ def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServ
 
 def build_deployments(sources_file: Path | None) -> list[Any]:
     """The deployments ``radar serve`` serves (and ``prefect.yaml`` mirrors for workers)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.events import DeploymentEventTrigger
 
     from flows.dispatch_flow import dispatch_alerts
@@ -271,6 +317,12 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
                 )
             ],
             interval=DISPATCH_INTERVAL_SECONDS,
+            # One run at a time; one triggered meanwhile is cancelled, and the running one
+            # sends until nothing is due (flows.dispatch_flow): runs are coalesced. Leases keep
+            # concurrent senders correct anyway; this keeps them from piling up on a slow relay.
+            concurrency_limit=ConcurrencyLimitConfig(
+                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+            ),
             description="Deliver due alerts when a document changes; every 10 min as a net.",
         ),
         dispatch_alerts.to_deployment(
@@ -299,16 +351,47 @@ def build_deployments(sources_file: Path | None) -> list[Any]:
     return deployments
 
 
+@dataclass
+class ServeInfo:
+    """What ``radar serve`` prints and records in ``RADAR_HOME/serve.json``."""
+
+    api_url: str
+    ui_url: str | None
+    web_url: str | None
+    inbox: str
+    ready_seconds: float
+
+    def write(self, path: Path) -> None:
+        data = {"pid": os.getpid(), "started": time.time(), **self.__dict__}
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+    def lines(self) -> list[str]:
+        out = [f"radar serve ready in {self.ready_seconds:.1f} s"]
+        if self.ui_url:
+            out.append(f"  Prefect UI:  {self.ui_url}")
+        out.append(f"  Prefect API: {self.api_url}")
+        if self.web_url:
+            out.append(f"  web pages:   {self.web_url}/")
+        out.append(f"  inbox:       {self.inbox}")
+        return out
+
+
 def serve_forever(
     *,
     sources_file: Path | None = None,
     web: bool = True,
     web_port: int | None = None,
+    prefect_port: int | None = None,
     ready_file: Path | None = None,
+    echo: Any = None,
 ) -> None:
     """Run the service until SIGTERM/SIGINT (see the module docstring)."""
     from flows.prefect_env import ensure_prefect_env
-    from storage.settings import load_settings
+    from storage.settings import ensure_home, load_settings
+
+    started = time.monotonic()
 
     def _terminate(_signum: int, _frame: Any) -> None:
         raise SystemExit(143)
@@ -318,12 +401,18 @@ def serve_forever(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     settings = load_settings()
+    ensure_home(settings)
+    _refuse_second_serve(settings.serve_file)
+    base = urlsplit(settings.base_url)
+    port = web_port or settings.web_port or base.port or 8765
+    if web:
+        check_port_free(port, "web", "RADAR_WEB_PORT or --web-port")
     prefect_home = ensure_prefect_env()
     server: PrefectServer | None = None
     if not os.environ.get("PREFECT_API_URL"):
-        server = start_prefect_server(prefect_home)
+        # Launched first: its start-up (imports, migrations) overlaps ours below.
+        server = launch_prefect_server(prefect_home, port=prefect_port or settings.prefect_port)
         os.environ["PREFECT_API_URL"] = server.api_url
-        log.info("prefect server on %s (log: %s)", server.api_url, server.log_path)
     if "prefect" in sys.modules and server is not None:  # pragma: no cover - guard
         log.warning("prefect was imported before its API URL was set")
     watcher: InboxWatcher | None = None
@@ -333,16 +422,33 @@ def serve_forever(
 
         open_db()  # migrate before anything runs
         deployments = build_deployments(sources_file)
+        if server is not None:
+            server.wait_ready()
+            log.info("prefect server on %s (log: %s)", server.api_url, server.log_path)
         watcher = InboxWatcher(settings.inbox_dir).start()
         if web:
-            base = urlsplit(settings.base_url)
-            port = web_port or base.port or 8765
             web_server = start_web("127.0.0.1", port, sources_file)
+        api_url = os.environ["PREFECT_API_URL"]
+        info = ServeInfo(
+            api_url=api_url,
+            ui_url=(
+                os.environ.get("PREFECT_UI_URL") or api_url.removesuffix("/api")
+                if server is not None
+                else os.environ.get("PREFECT_UI_URL")
+            ),
+            web_url=f"http://127.0.0.1:{port}" if web_server is not None else None,
+            inbox=str(settings.inbox_dir),
+            ready_seconds=time.monotonic() - started,
+        )
+        info.write(settings.serve_file)
+        for line in info.lines():
+            (echo or log.info)(line)
         if ready_file is not None:
-            ready_file.write_text(os.environ["PREFECT_API_URL"], encoding="utf-8")
+            ready_file.write_text(api_url, encoding="utf-8")
         _serve(deployments)
     finally:
         log.info("stopping: inbox watcher, web, prefect server")
+        settings.serve_file.unlink(missing_ok=True)
         if watcher is not None:
             watcher.stop()
         if web_server is not None:
@@ -351,6 +457,16 @@ def serve_forever(
         if server is not None:
             server.stop()
         log.info("stopped")
+
+
+def _refuse_second_serve(serve_file: Path) -> None:
+    from flows.prefect_env import read_serve_file
+
+    info = read_serve_file(serve_file)
+    if info is not None:
+        raise ServeError(
+            f"radar serve is already running for this RADAR_HOME (pid {info['pid']}, {serve_file})"
+        )
 
 
 def _drain_prefect_workers(timeout: float = 10.0) -> None:

@@ -19,23 +19,16 @@ import re  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 from urllib.parse import unquote, urlsplit  # noqa: E402
 
-from prefect import task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.context import TaskRunContext  # noqa: E402
-
-from flows.fetch import (  # noqa: E402
-    Fetcher,
-    FetchResult,
-    NotModified,
-    SourceUnavailable,
-    decode_html,
-)
-from flows.fetch_state_db import DbFetchState  # noqa: E402
+from flows.orchestrate import task  # noqa: E402
 from parsers.schema import PARSER_VERSION, ParsedDocument  # noqa: E402
 from storage.ingest import IngestResult  # noqa: E402
+
+if TYPE_CHECKING:  # the fetch stack (requests, urllib3) loads for URLs only, not for files
+    from flows.fetch import Fetcher, FetchResult
+    from flows.fetch_state_db import DbFetchState
 
 #: Content types (and leading bytes) that mean "an HTML page", which may be a cover note.
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -58,11 +51,13 @@ class SourceDoc:
 def make_fetcher(state: DbFetchState | None = None) -> Fetcher:
     """The poll's Fetcher, tuned by the ``RADAR_FETCH_*`` settings (politeness per host and
     the read timeout; see storage.settings)."""
+    from flows.fetch import Fetcher, robots_cache
     from storage.settings import load_settings
 
     settings = load_settings()
     return Fetcher(
         state=state,
+        robots=robots_cache(settings.home / "cache" / "robots"),
         per_host_interval=settings.fetch_interval,
         retries=settings.fetch_retries,
         backoff=settings.fetch_backoff,
@@ -75,17 +70,6 @@ def db_factory() -> Any:
     from storage.db import open_db
 
     return open_db()[1]
-
-
-def _retry_if_unavailable(_task: Any, _run: Any, state: Any) -> bool:
-    """Retry only what may succeed later (timeouts, 5xx, 429), not a 404 or a refusal."""
-    try:
-        state.result()
-    except SourceUnavailable:
-        return True
-    except Exception:
-        return False
-    return False
 
 
 def filename_for(url: str, content_type: str | None) -> str:
@@ -103,26 +87,24 @@ def is_html(result: FetchResult) -> bool:
     return head.startswith((b"<!doctype html", b"<html"))
 
 
-@task(
-    name="fetch",
-    task_run_name="fetch {url}",
-    retries=1,
-    retry_delay_seconds=2,
-    retry_condition_fn=_retry_if_unavailable,
-    cache_policy=NO_CACHE,
-)
+@task(name="fetch", task_run_name="fetch {url}", no_cache=True)
 def fetch_url(fetcher: Fetcher, url: str, conditional: bool = True) -> FetchResult | None:
     """One GET with conditional headers; None when the page is unchanged (304 or same hash:
     not a failure, so not raised through Prefect as one). Validators are remembered only
     after the document is stored (``remember=False``), so a crash in between never hides a
-    document next time."""
+    document next time.
+
+    Retries live in one layer, the Fetcher (``RADAR_FETCH_RETRIES`` with backoff and
+    Retry-After, for timeouts, 5xx and 429 only): a task retry on top multiplied them."""
+    from flows.fetch import NotModified
+
     try:
         return fetcher.get(url, conditional=conditional, remember=False)
     except NotModified:
         return None
 
 
-def _parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
+def _parse_cache_key(_ctx: Any, params: dict[str, Any]) -> str:
     digest = hashlib.sha256(params["data"]).hexdigest()
     ext = Path(params.get("filename") or "").suffix.lower().lstrip(".")
     return f"radar-parse-{digest}-{ext}-{PARSER_VERSION}"
@@ -134,16 +116,19 @@ def _parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
     cache_key_fn=_parse_cache_key,
     cache_expiration=timedelta(days=30),
     persist_result=True,
-    timeout_seconds=600,
 )
 def parse_document(data: bytes, filename: str) -> ParsedDocument:
-    """Parse untrusted bytes in the sandbox (when present); cached by content + parser version."""
+    """Parse untrusted bytes in the sandbox; cached by content + parser version.
+
+    No ``timeout_seconds``: Prefect's task timeout cannot interrupt a thread and only
+    warns. The real limit is the sandbox's (``parsers.sandbox.Limits``: the worker is killed
+    after its wall-clock timeout, and RLIMIT_CPU/RLIMIT_AS bound it)."""
     from storage.ingest import parse_file_bytes
 
     return parse_file_bytes(data, filename)
 
 
-@task(name="store", task_run_name="store {doc.filename}", cache_policy=NO_CACHE)
+@task(name="store", task_run_name="store {doc.filename}", no_cache=True)
 def store_document(
     doc: SourceDoc, parsed: ParsedDocument, series: str | None = None
 ) -> tuple[IngestResult, dict[str, Any]]:
@@ -165,11 +150,15 @@ def store_document(
         last_modified=doc.last_modified,
         published=doc.published,
         on_change_set=hook,
+        on_held=hook.on_held,
     )
-    return result, hook.as_dict()
+    info = hook.as_dict()
+    if result.held:  # storage held them: the earlier version could not be re-parsed
+        info["held"] = result.held
+    return result, info
 
 
-@task(name="send-alerts", cache_policy=NO_CACHE)
+@task(name="send-alerts", no_cache=True)
 def send_alerts() -> dict[str, Any]:
     """Deliver every due delivery (SMTP, or .eml files in the outbox)."""
     from alerts.dispatch import send_due
@@ -220,6 +209,8 @@ def cover_metadata(result: FetchResult) -> dict[str, Any]:
 
 
 def page_text(result: FetchResult, encoding: str | None = None) -> str:
+    from flows.fetch import decode_html
+
     return decode_html(result.content, encoding or result.charset)
 
 

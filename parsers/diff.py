@@ -27,7 +27,7 @@ from parsers.diff_align import Group, TaskInfo, align_targets, align_tasks
 from parsers.diff_measures import to_base
 from parsers.diff_text import clean, key, number_key
 from parsers.schema import ParsedDocument, Target, Task, number
-from parsers.units_alias import unit_key
+from parsers.units_alias import document_place, unit_key
 
 CHANGES_SCHEMA_ID = "radar.changes/1"
 _SPACES = re.compile(r"\s+")
@@ -267,20 +267,26 @@ def _target_sig(t: Target) -> tuple[Any, ...]:
     )
 
 
-def _unit_names(tasks: list[Task]) -> dict[str, str]:
+def place_of(doc: ParsedDocument) -> str | None:
+    """The place whose local unit aliases apply to ``doc`` (成都: 市经信局 = 市新经济委)."""
+    text = "\n".join([*(t.text for t in doc.tasks), *(g.text for g in doc.goals)])
+    return document_place(doc.issuers, doc.title, doc.doc_number, text)
+
+
+def _unit_names(tasks: list[Task], place: str | None) -> dict[str, str]:
     """unit key -> name as first written, over the tasks of one side of a group."""
     out: dict[str, str] = {}
     for t in tasks:
         for u in t.units:
-            out.setdefault(unit_key(u.name), _display(u.name))
+            out.setdefault(unit_key(u.name, place), _display(u.name))
     return out
 
 
-def _unit_roles(tasks: list[Task]) -> dict[str, str]:
+def _unit_roles(tasks: list[Task], place: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for t in tasks:
         for u in t.units:
-            out.setdefault(unit_key(u.name), u.role)
+            out.setdefault(unit_key(u.name, place), u.role)
     return out
 
 
@@ -341,6 +347,8 @@ class _Differ:
 
     def __init__(self, old: ParsedDocument, new: ParsedDocument) -> None:
         self.old_doc, self.new_doc = old, new
+        # One series is one place; a version whose issuer line was lost still is.
+        self.place = place_of(old) or place_of(new)
         self.old = [TaskInfo.of(i, t) for i, t in enumerate(old.tasks)]
         self.new = [TaskInfo.of(i, t) for i, t in enumerate(new.tasks)]
 
@@ -352,6 +360,7 @@ class _Differ:
         info: list[Change] = []
         goal_changes, _, _ = _target_changes(self.old_doc.goals, self.new_doc.goals, None, {})
         alerts += goal_changes
+        alerts += self._document_unit_changes()
         info += self._metadata_changes()
         for g in groups:
             a, i = self._group_changes(g)
@@ -395,7 +404,7 @@ class _Differ:
             "path_after": list(n.path) if n else None,
             "id_before": o.id if o else None,
             "id_after": n.id if n else None,
-            "units": list(_unit_names(unit_source).values()),
+            "units": list(_unit_names(unit_source, self.place).values()),
         }
 
     def _title(self, g: Group) -> str:
@@ -415,8 +424,8 @@ class _Differ:
         if oi.title_key != ni.title_key or oi.body_key != ni.body_key:
             return False
         o, n = oi.task, ni.task
-        if {(unit_key(u.name), u.role) for u in o.units} != {
-            (unit_key(u.name), u.role) for u in n.units
+        if {(unit_key(u.name, self.place), u.role) for u in o.units} != {
+            (unit_key(u.name, self.place), u.role) for u in n.units
         }:
             return False
         return [_target_sig(t) for t in o.targets] == [_target_sig(t) for t in n.targets]
@@ -460,7 +469,8 @@ class _Differ:
         goal_changes, old_sents, new_sents = _target_changes(old_targets, new_targets, title, base)
         alerts += goal_changes
 
-        old_units, new_units = _unit_names(old_tasks), _unit_names(new_tasks)
+        old_units = _unit_names(old_tasks, self.place)
+        new_units = _unit_names(new_tasks, self.place)
         added = [name for k, name in new_units.items() if k not in old_units]
         removed = [name for k, name in old_units.items() if k not in new_units]
         if added or removed:
@@ -499,7 +509,8 @@ class _Differ:
                     "".join(t.text for t in old_tasks), "".join(t.text for t in new_tasks)
                 )
             )
-        old_roles, new_roles = _unit_roles(old_tasks), _unit_roles(new_tasks)
+        old_roles = _unit_roles(old_tasks, self.place)
+        new_roles = _unit_roles(new_tasks, self.place)
         role_changes = [
             f"{new_units[k]} {old_roles[k]}→{new_roles[k]}"
             for k in new_roles
@@ -583,6 +594,28 @@ class _Differ:
         return out
 
     # -- metadata
+
+    def _document_unit_changes(self) -> list[Change]:
+        """A reply's handling units (``ParsedDocument.units``: 承办/会办) added or dropped:
+        ``units_changed`` with ``task`` null, an alert like a task's units (the analyst whose
+        unit is named wants it)."""
+        old = {unit_key(u.name, self.place): _display(u.name) for u in self.old_doc.units}
+        new = {unit_key(u.name, self.place): _display(u.name) for u in self.new_doc.units}
+        added = [name for k, name in new.items() if k not in old]
+        removed = [name for k, name in old.items() if k not in new]
+        if not added and not removed:
+            return []
+        parts = [f"+{n}" for n in added] + [f"−{n}" for n in removed]
+        return [
+            Change(
+                kind="units_changed",
+                severity="alert",
+                task=None,
+                summary="办理单位：" + " ".join(parts),
+                added=added,
+                removed=removed,
+            )
+        ]
 
     def _metadata_changes(self) -> list[Change]:
         out: list[Change] = []
@@ -690,4 +723,4 @@ def diff_documents(old: ParsedDocument, new: ParsedDocument) -> ChangeSet:
     return _Differ(old, new).run()
 
 
-__all__ = ["CHANGES_SCHEMA_ID", "SEVERITY", "Change", "ChangeSet", "diff_documents"]
+__all__ = ["CHANGES_SCHEMA_ID", "SEVERITY", "Change", "ChangeSet", "diff_documents", "place_of"]

@@ -44,6 +44,10 @@ DEFAULT_LIMITS = Limits()
 
 #: A worker is replaced after this many files, so heap fragmentation cannot accumulate.
 MAX_JOBS_PER_WORKER = 500
+#: How long a new worker may take to start and import the parser before it says "ready".
+#: Separate from ``Limits.timeout_s``: a file's clock starts when a warm worker has it, so a
+#: worker starting slowly on a loaded machine is never charged to the file.
+STARTUP_TIMEOUT_S = 120.0
 
 
 # Worker side --------------------------------------------------------------------------
@@ -75,6 +79,7 @@ def _worker_main(conn: Connection, limits: Limits) -> None:
     _set_limits(limits)
     from parsers.pipeline import parse_bytes
 
+    conn.send(("ready",))
     while True:
         try:
             job = conn.recv()
@@ -135,14 +140,9 @@ class ParserPool:
     killed by the kernel is replaced on the next call.
     """
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS, start_method: str = "forkserver") -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, start_method: str | None = None) -> None:
         self.limits = limits
-        if start_method not in mp.get_all_start_methods():
-            start_method = "spawn"
-        self._ctx: Any = mp.get_context(start_method)
-        if start_method == "forkserver":
-            # Imports happen once in the fork server; each worker forks from it warm.
-            self._ctx.set_forkserver_preload(["parsers.pipeline"])
+        self._method = start_method
         self._proc: Any = None
         self._conn: Connection | None = None
         self._jobs = 0
@@ -155,14 +155,47 @@ class ParserPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _context(self) -> Any:
+        """How to start a worker without importing the parser again.
+
+        A single-threaded process (``radar parse``, a local ``radar ingest``) imports the
+        parser once itself and forks: the worker starts warm in milliseconds, where a fork
+        server would be a second interpreter importing everything again (most of a one-file
+        command's cost). A threaded process (``radar serve``, Prefect) must not fork — a
+        thread may hold a lock the child would inherit — so it uses a fork server that
+        imported the parser once; every later worker forks from it warm.
+        """
+        methods = mp.get_all_start_methods()
+        method = self._method
+        if method is None:
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+        if method not in methods:
+            method = "spawn"
+        ctx = mp.get_context(method)
+        if method == "fork":
+            import parsers.pipeline  # noqa: F401  (imported here once, inherited warm)
+        elif method == "forkserver":
+            ctx.set_forkserver_preload(["parsers.pipeline"])
+        return ctx
+
     def _start(self) -> None:
-        parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(
+        ctx = self._context()
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(
             target=_worker_main, args=(child, self.limits), name="radar-parser", daemon=True
         )
         proc.start()
         child.close()
         self._proc, self._conn, self._jobs = proc, parent, 0
+        try:
+            ready = parent.poll(STARTUP_TIMEOUT_S) and parent.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            code = self._kill()
+            raise ParseError(
+                f"the parser worker did not start within {STARTUP_TIMEOUT_S:g} s (exit code {code})"
+            )
 
     def _kill(self) -> int | None:
         """Stop the worker now; return its exit code (negative: the signal that killed it)."""

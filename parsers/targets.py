@@ -27,6 +27,7 @@ dropped, and metrics longer than ``max_len`` keep their tail (the head noun).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from typing import Any
 from parsers.numbers import CN_NUMERAL_CHARS, parse_number, to_halfwidth
 from parsers.schema import Comparator, Target, number
 
-__all__ = ["VOCAB_PATH", "extract_targets"]
+__all__ = ["VOCAB_PATH", "extract_targets", "is_threshold_heading"]
 
 VOCAB_PATH = Path(__file__).parent / "data" / "target_vocab.toml"
 
@@ -51,6 +52,11 @@ _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _MONTH_RE = re.compile(r"[0-9]{1,2}月")
+# The base of a comparison inside a metric: 同比2022年, 较2020年, 比上年.
+_COMPARISON_RE = re.compile(r"(?:同比|较|比)(?:[0-9]{4}年(?:度)?|上年|去年)")
+_LEAD_MONTH_RE = re.compile(
+    r"^(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?(?:底|末|上旬|中旬|下旬)?(?:前|以前|之前)?)"
+)
 _CJK_SPACE_RE = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]+|[ \t\u3000]+(?=[^\x00-\x7f])")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
@@ -109,6 +115,9 @@ class _Vocab:
     lone_articles: frozenset[str]
     fixed_words: tuple[str, ...]
     reject_after: tuple[str, ...]
+    threshold_before: tuple[str, ...]
+    floor_words: tuple[str, ...]
+    threshold_headings: tuple[str, ...]
     cn_reject_after: tuple[str, ...]
     approx_infix: dict[str, Comparator]
     slogans_after_unit: tuple[re.Pattern[str], ...]
@@ -124,6 +133,7 @@ class _Vocab:
     bare_reject_after: tuple[str, ...]
     year_bounds: tuple[int, int]
     forward: re.Pattern[str]
+    forward_nouns: re.Pattern[str] | None
     past: re.Pattern[str]
     cut_after: re.Pattern[str]
     drop_words: re.Pattern[str]
@@ -132,6 +142,11 @@ class _Vocab:
     trim_chars: str
     max_len: int
     prefer_before: frozenset[str]
+    noun_words: re.Pattern[str] | None
+    adjective_when_compared: frozenset[str]
+    trailing_modals: tuple[str, ...]
+    deadline_skip_lead: tuple[str, ...]
+    deadline_scope: tuple[str, ...]
 
 
 def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
@@ -196,6 +211,9 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         lone_articles=frozenset(nums["lone_articles"]),
         fixed_words=tuple(sorted(nums.get("fixed_words", []), key=len, reverse=True)),
         reject_after=tuple(nums["reject_after"]),
+        threshold_before=tuple(nums.get("threshold_before", [])),
+        floor_words=tuple(nums.get("floor_in_brackets", [])),
+        threshold_headings=tuple(data["sections"]["threshold_headings"]),
         cn_reject_after=tuple(nums.get("cn_reject_after", [])),
         approx_infix=dict(nums["approx_infix"]),
         slogans_after_unit=tuple(re.compile(p) for p in nums["slogans_after_unit"]),
@@ -211,6 +229,9 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         bare_reject_after=tuple(yr["bare_reject_after"]),
         year_bounds=(int(yr["earliest"]), int(yr["latest"])),
         forward=re.compile(_alternation(fwd["markers"])),
+        forward_nouns=re.compile(_alternation(fwd["forward_nouns"]))
+        if fwd.get("forward_nouns")
+        else None,
         past=re.compile("|".join(f"(?:{p})" for p in past_parts)),
         cut_after=re.compile(
             f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
@@ -223,6 +244,11 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         trim_chars=met["trim_chars"],
         max_len=int(met["max_len"]),
         prefer_before=frozenset(met["prefer_before"]),
+        noun_words=re.compile(_alternation(met["noun_words"])) if met.get("noun_words") else None,
+        adjective_when_compared=frozenset(met.get("adjective_when_compared", [])),
+        trailing_modals=tuple(sorted(met.get("trailing_modals", []), key=len, reverse=True)),
+        deadline_skip_lead=tuple(met["drop_words"]),
+        deadline_scope=tuple(data["deadline"]["scope_starts"]),
     )
 
 
@@ -417,21 +443,48 @@ def _metric_after(v: _Vocab, after: str, next_follows: bool) -> str:
     return _finish_metric(v, s)
 
 
-def _metric_before(v: _Vocab, before: str) -> str:
-    """The subject before the number: “元宇宙”相关产业规模达到1500亿元 -> 元宇宙相关产业规模."""
-    s = before.rstrip()
+def _strip_comparator(v: _Vocab, s: str) -> tuple[str, bool]:
+    """Drop comparator and modal words before the number (力争达到, 原则上不低于, 控制在);
+    also say whether an explicit comparator was there."""
+    compared = False
     changed = True
-    while changed:  # 力争达到 / 控制在 / 约 ...
+    while changed:
         changed = False
         for word, _ in v.prefix_cmp:
             if s.endswith(word):
                 s = s[: -len(word)].rstrip()
+                changed = compared = True
+                break
+        for word in v.trailing_modals:
+            if s.endswith(word) and len(s) > len(word):
+                s = s[: -len(word)].rstrip()
                 changed = True
                 break
+    return s, compared
+
+
+def _last_cut(v: _Vocab, s: str, compared: bool) -> re.Match[str] | None:
+    """The last verb/modal/year to cut the metric at, skipping words inside nouns (建成区) and,
+    after an explicit comparator, verbs used as adjectives (新建平房仓…达到50%)."""
+    inside = [m.span() for m in v.noun_words.finditer(s)] if v.noun_words else []
     last = None
-    for last in v.cut_after.finditer(s):  # noqa: B007 - we want the last match
-        pass
+    for m in v.cut_after.finditer(s):
+        if any(a <= m.start() < b for a, b in inside):
+            continue
+        if s[max(0, m.start() - 1) : m.start()] in v.bare_reject_before and m.group()[:1].isdigit():
+            continue  # 同比2022年增长: a comparison base, removed below, not the metric's start
+        if compared and m.group() in v.adjective_when_compared:
+            continue
+        last = m
+    return last
+
+
+def _metric_before(v: _Vocab, before: str) -> str:
+    """The subject before the number: “元宇宙”相关产业规模达到1500亿元 -> 元宇宙相关产业规模."""
+    s, compared = _strip_comparator(v, before.rstrip())
+    last = _last_cut(v, s, compared)
     rest = s[last.end() :] if last else s
+    rest = _COMPARISON_RE.sub("", rest)  # 使用量同比2022年增长 -> 使用量增长
     metric = _finish_metric(v, rest)
     if metric:
         return metric
@@ -441,6 +494,8 @@ def _metric_before(v: _Vocab, before: str) -> str:
 def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
     """Reject ordinals, estimates and articles: 第六版, 数千名, 一批, 百家争鸣."""
     if text[max(0, start - 2) : start].endswith(v.reject_after):
+        return False
+    if text[max(0, start - 6) : start].rstrip().endswith(v.threshold_before):
         return False
     if text.startswith(v.fixed_words, start):
         return False
@@ -452,9 +507,16 @@ def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
             return False
         if text[max(0, start - 2) : start].endswith(v.cn_reject_after):
             return False
-        if raw[0] not in v.cn_start or raw in v.lone_articles:
+        if raw[0] not in v.cn_start:
             return False
+        if raw in v.lone_articles and not _after_comparator(v, text, start):
+            return False  # 一批, 一个 are articles; 不少于一场 (sh_bs_2019-05-05) is a count
     return True
+
+
+def _after_comparator(v: _Vocab, text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start].rstrip()
+    return any(before.endswith(word) for word, _ in v.prefix_cmp)
 
 
 def _quantity(v: _Vocab, text: str, m: re.Match[str]) -> tuple[Decimal, Decimal | None, str] | None:
@@ -488,90 +550,268 @@ def _quantity(v: _Vocab, text: str, m: re.Match[str]) -> tuple[Decimal, Decimal 
 
 
 def extract_targets(
-    text: str, *, default_year: int | None = None, forward_only: bool = False
+    text: str,
+    *,
+    default_year: int | None = None,
+    forward_only: bool = False,
+    deadlines: bool = True,
 ) -> list[Target]:
-    """All quantified targets in one paragraph, in reading order.
+    """All targets in one paragraph, in reading order.
 
     ``default_year`` is used when a sentence names no due year (pass the year of the
-    document's own 到2025年 goal). ``forward_only`` keeps only targets in sentences that look
-    ahead (到2025年, 力争, 将, 计划, …) and drops reported facts (已有4569家, 设立了2亿元基金):
-    use it for news and replies, not for plans.
+    document's own 到2025年 goal, or of the stage heading above: 二、建设阶段（2025年年底前）).
+    ``forward_only`` keeps only targets in sentences that look ahead (到2025年, 力争, 将, 计划,
+    …): use it for news and replies, not for plans. A clause that reports the past (已有4569家,
+    设立了2亿元基金, 截至目前) is never a target, in any document. With ``deadlines``, a sentence
+    that commits to a written year without any number (到2030年，公共机构屋顶光伏应装尽装) is a
+    target with that ``year`` and no value, so moving the deadline is a goal change.
     """
     if not text or not text.strip():
         return []
     v = _vocab()
     norm = _normalize(text)
     matches = list(v.quantity.finditer(norm))
-    if not matches:
+    if not matches and not (deadlines and "年" in norm):
         return []
     excluded = _excluded_spans(v, norm)
     sentences = [m.span() for m in _SENTENCE_RE.finditer(norm)]
-    sent_starts = [s for s, _ in sentences]
-    starts = [m.start() for m in matches]
-    ends = [m.end() for m in matches]
-    sentence_cache: dict[int, _Sentence] = {}
-    out: list[Target] = []
+    ctx = _Context(v, norm, excluded, sentences)
+    found = _quantities(ctx, matches)
+    out: list[tuple[int, Target]] = []
+    kept_ends: dict[int, int] = {}
+    for q in found:
+        target = _target(ctx, q, found, kept_ends, default_year, forward_only)
+        if target is not None:
+            out.append((q.match.start(), target))
+    if deadlines:
+        with_numbers = {ctx.sentence_of(pos) for pos, _ in out}
+        out.extend(_deadlines(ctx, with_numbers, forward_only))
+        out.sort(key=lambda pt: pt[0])
+    return [t for _, t in out]
 
-    for idx, m in enumerate(matches):
-        if _inside(excluded, m.start()):
+
+@dataclass(frozen=True)
+class _Quantity:
+    match: re.Match[str]
+    value: Decimal
+    value_max: Decimal | None
+    unit: str
+    sentence: int
+    c_start: int
+    c_end: int
+    qualifier: bool  # a threshold naming what the next quantity counts: 1000亩以上…林地5个
+
+
+class _Context:
+    """One paragraph being read: text, excluded spans, sentences, per-sentence facts."""
+
+    def __init__(
+        self,
+        v: _Vocab,
+        norm: str,
+        excluded: list[tuple[int, int]],
+        sentences: list[tuple[int, int]],
+    ) -> None:
+        self.v, self.norm, self.excluded, self.sentences = v, norm, excluded, sentences
+        self.starts = [a for a, _ in sentences]
+        self._info: dict[int, _Sentence] = {}
+
+    def sentence_of(self, pos: int) -> int:
+        return bisect.bisect_right(self.starts, pos) - 1
+
+    def info(self, si: int) -> _Sentence:
+        if si not in self._info:
+            a, b = self.sentences[si]
+            self._info[si] = _sentence_info(self.v, self.norm, a, b, self.excluded)
+        return self._info[si]
+
+    def lead_year(self, si: int) -> int | None:
+        """The year that opens the full sentence (up to 。) holding sentence ``si``:
+        "2023年，为…提供靠泊服务的码头泊位实现全覆盖；集装箱码头泊位岸电覆盖率达到90%以上"
+        gives 2023 to the part after the ； (sh_jtw_2023-04-17; 到2025年底，…；… in sh_pt)."""
+        j = si
+        while j > 0 and self.norm[self.sentences[j - 1][1] - 1 : self.sentences[j - 1][1]] in "；;":
+            j -= 1
+        if j == si:
+            return None
+        years = self.info(j).years
+        a = self.sentences[j][0]
+        first = years[0] if years else None
+        if first and first.strong and self.norm[a : first.pos].strip(_LEADING_DASHES) == "":
+            return first.year
+        if (
+            first
+            and not first.strong
+            and first.pos == a
+            and self.norm[first.end : first.end + 1] in "，,"
+        ):
+            return first.year
+        return None
+
+
+def _quantities(ctx: _Context, matches: list[re.Match[str]]) -> list[_Quantity]:
+    """Every accepted quantity with its clause; thresholds that qualify the noun a later
+    quantity of the same clause counts are marked (年营收超10亿元企业20家: 10亿元 qualifies
+    企业; 建成1000亩以上开放休闲林地5个 in sh_fx_2021-12-03; the held-out 政府工作报告 lists'
+    "年产值超亿元企业10家")."""
+    v, norm, excluded = ctx.v, ctx.norm, ctx.excluded
+    out: list[_Quantity] = []
+    for m in matches:
+        if _inside(excluded, m.start()) and not _floor_in_brackets(v, norm, m):
             continue
         quantity = _quantity(v, norm, m)
         if quantity is None:
             continue
-        value, value_max, unit = quantity
-
-        si = bisect.bisect_right(sent_starts, m.start()) - 1
+        si = ctx.sentence_of(m.start())
         if si < 0:
             continue
-        s_start, s_end = sentences[si]
+        s_start, s_end = ctx.sentences[si]
         c_start = _clause_start(norm, s_start, m.start(), excluded)
         c_end = _clause_end(norm, m.end(), s_end, excluded)
-        info = sentence_cache.get(si)
-        if info is None:
-            info = sentence_cache[si] = _sentence_info(v, norm, s_start, s_end, excluded)
-        past = _is_past(info, c_start, c_end)
-        if forward_only and (not info.forward_at or past):
+        out.append(_Quantity(m, *quantity, si, c_start, c_end, False))
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if b.c_start != a.c_start:
             continue
+        between = norm[a.match.end() : b.match.start()]
+        tail = norm[b.match.end() : b.c_end].strip(v.trim_chars)
+        if between.strip() and not tail and not any(c in between for c in _CONNECTORS):
+            out[i] = dataclasses.replace(a, qualifier=True)
+    return out
 
-        prev_end = ends[idx - 1] if idx > 0 else 0
-        next_start = starts[idx + 1] if idx + 1 < len(starts) else len(norm)
-        before = norm[max(c_start, prev_end) : m.start()]
-        after = norm[m.end() : min(c_end, next_start)]
-        comparator = _comparator(v, m, norm[c_start : m.start()], bool(m["n2"]), past)
 
-        # Words between this quantity and the next one name the next one only when the next has
-        # no noun of its own after it (年营收超10亿元企业20家 -> 企业 is counted by 20家).
-        next_follows = False
-        if next_start < c_end:
-            stop = starts[idx + 2] if idx + 2 < len(starts) else len(norm)
-            next_follows = not norm[ends[idx + 1] : min(c_end, stop)].strip(v.trim_chars)
-        metric = ""
-        if unit not in v.prefer_before:
-            metric = _metric_after(v, after, next_follows)
+def _floor_in_brackets(v: _Vocab, norm: str, m: re.Match[str]) -> bool:
+    """A bracket that states a floor is a target, not a detail: "（各单位全年不少于一场）"
+    (sh_bs_2019-05-05). Definitions in brackets use 超过 (车货总高度…超过4.5米), not floors."""
+    open_at = max(norm.rfind("（", 0, m.start()), norm.rfind("(", 0, m.start()))
+    if open_at < 0 or _inside_quote_or_title(norm, open_at):
+        return False
+    before = norm[open_at + 1 : m.start()].rstrip()
+    return before.endswith(v.floor_words)
+
+
+def _inside_quote_or_title(norm: str, pos: int) -> bool:
+    return norm.rfind("《", 0, pos) > norm.rfind("》", 0, pos)
+
+
+def _target(
+    ctx: _Context,
+    q: _Quantity,
+    found: list[_Quantity],
+    kept_ends: dict[int, int],
+    default_year: int | None,
+    forward_only: bool,
+) -> Target | None:
+    v, norm, m = ctx.v, ctx.norm, q.match
+    if q.qualifier:
+        return None
+    info = ctx.info(q.sentence)
+    past = _is_past(info, q.c_start, q.c_end)
+    if past or (forward_only and not info.forward_at):
+        return None
+    idx = found.index(q)
+    kept_ends[idx] = m.end()
+    prev_end = max((e for i, e in kept_ends.items() if i < idx), default=0)
+    nxt = found[idx + 1].match.start() if idx + 1 < len(found) else len(norm)
+    before = norm[max(q.c_start, prev_end) : m.start()]
+    after = norm[m.end() : min(q.c_end, nxt)]
+    comparator = _comparator(v, m, norm[q.c_start : m.start()], bool(m["n2"]), past)
+
+    # Words between this quantity and the next one name the next one only when the next has
+    # no noun of its own after it (企业20家，园区5个 -> 企业 is counted by 20家).
+    next_follows = False
+    if nxt < q.c_end:
+        stop = found[idx + 2].match.start() if idx + 2 < len(found) else len(norm)
+        next_follows = not norm[found[idx + 1].match.end() : min(q.c_end, stop)].strip(v.trim_chars)
+    metric = ""
+    if q.unit not in v.prefer_before:
+        metric = _metric_after(v, after, next_follows)
+    if not metric:
+        metric = _metric_before(v, before)
+    if not metric and q.unit in v.prefer_before:
+        metric = _metric_after(v, after, next_follows)
+
+    year = _pick_year(info.years, m.start(), None)
+    if year is None:
+        year = ctx.lead_year(q.sentence) or default_year
+    s_start, s_end = ctx.sentences[q.sentence]
+    return Target(
+        text=_sentence_text(norm, s_start, s_end),
+        metric=metric or None,
+        value=number(q.value),
+        value_max=number(q.value_max),
+        unit=q.unit,
+        year=year,
+        comparator=comparator,
+    )
+
+
+def _sentence_text(norm: str, start: int, end: int) -> str:
+    return norm[start:end].strip().lstrip(_LEADING_DASHES).strip()
+
+
+def _deadlines(
+    ctx: _Context, with_numbers: set[int], forward_only: bool
+) -> list[tuple[int, Target]]:
+    """Dated commitments without a number: 到2030年，公共机构屋顶光伏应装尽装 -> year 2030.
+
+    Only a written due year counts (到/至…年, …年底前, …年前): a bare year or a date
+    (2022年4月召开) is not a deadline, nor a sentence that reports the past.
+    """
+    out: list[tuple[int, Target]] = []
+    for si, (a, b) in enumerate(ctx.sentences):
+        if si in with_numbers or "年" not in ctx.norm[a:b]:
+            continue
+        info = ctx.info(si)
+        due = [
+            y
+            for y in info.years
+            if y.strong
+            and y.forward
+            and not ctx.norm[max(a, y.pos - 1) : y.pos].endswith(ctx.v.bare_reject_before)
+        ]
+        if not due or info.past_starts:
+            continue
+        y = due[-1]
+        metric = _deadline_metric(ctx.v, ctx.norm, y.end, b)
         if not metric:
-            metric = _metric_before(v, before)
-        if not metric and unit in v.prefer_before:
-            metric = _metric_after(v, after, next_follows)
-
-        year = _pick_year(info.years, m.start(), default_year)
-        sentence_text = norm[s_start:s_end].strip().lstrip(_LEADING_DASHES).strip()
+            continue
         out.append(
-            Target(
-                text=sentence_text,
-                metric=metric or None,
-                value=number(value),
-                value_max=number(value_max),
-                unit=unit,
-                year=year,
-                comparator=comparator,
+            (
+                y.pos,
+                Target(
+                    text=_sentence_text(ctx.norm, a, b),
+                    metric=metric,
+                    year=y.year,
+                ),
             )
         )
     return out
 
 
+def _deadline_metric(v: _Vocab, norm: str, start: int, end: int) -> str:
+    """What is due: the words after the year up to the end of the sentence (its first clause
+    that has any words), e.g. "公共机构屋顶光伏应装尽装"."""
+    for part in re.split(r"[，,：:]", norm[start:end]):
+        s = _CJK_SPACE_RE.sub("", part).translate(v.strip_chars).strip(v.trim_chars + "。；;！？!?")
+        s = v.drop_words.sub("", s) if s.startswith(v.deadline_skip_lead) else s
+        s = _LEAD_MONTH_RE.sub("", s)  # 到2019年12月底，… : the month is part of the date
+        if len(s) < 2 or s.startswith(v.deadline_scope):
+            continue  # 在工业、交通…等领域 says where, not what
+        return s if len(s) <= v.max_len else s[: v.max_len]
+    return ""
+
+
 def _forward_positions(v: _Vocab, text: str, start: int, end: int, years: list[_Year]) -> list[int]:
     """End offsets of the forward-looking words of one sentence (将, 力争, 到2025年, ...)."""
-    found = [m.end() for m in v.forward.finditer(text, start, end)]
+    nouns = (
+        [m.span() for m in v.forward_nouns.finditer(text, start, end)] if v.forward_nouns else []
+    )
+    found = [
+        m.end()
+        for m in v.forward.finditer(text, start, end)
+        if not any(a <= m.start() < b for a, b in nouns)
+    ]
     found.extend(y.end for y in years if y.forward)
     return sorted(found)
 
@@ -625,3 +865,8 @@ def _pick_year(years: list[_Year], pos: int, default: int | None) -> int | None:
     if bare_before:
         return bare_before[-1].year
     return default
+
+
+def is_threshold_heading(title: str) -> bool:
+    """A heading of conditions, types or scope (三、项目实施条件): its numbers are no goals."""
+    return any(w in title for w in _vocab().threshold_headings)

@@ -8,7 +8,16 @@ what lets the diff say "no change" between a PDF and a DOCX of one document.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
+
+logger = logging.getLogger(__name__)
+
+#: "A few bad bytes": at most this many, and at most one per ``BAD_BYTE_SPAN`` bytes. A GBK
+#: page with a stray byte (a truncated character, a byte from a copy-paste) keeps its text
+#: with U+FFFD in that place; a file in another encoding has far more and is not forced.
+MAX_BAD_BYTES = 16
+BAD_BYTE_SPAN = 200
 
 #: Charset names (lower-case) that all mean "some subset of GB18030". Government pages
 #: declare gb2312 but use GBK/GB18030 characters, so we always decode with the superset.
@@ -68,12 +77,44 @@ def canonical_charset(name: str | None) -> str | None:
     return n
 
 
+def decode_lenient(data: bytes, encoding: str) -> tuple[str, int] | None:
+    """``data`` decoded with each undecodable byte sequence as U+FFFD, and how many there
+    were; None when there are more than a few (see ``MAX_BAD_BYTES``)."""
+    limit = min(MAX_BAD_BYTES, max(1, len(data) // BAD_BYTE_SPAN))
+    parts: list[str] = []
+    pos, bad = 0, 0
+    while True:
+        try:
+            parts.append(data[pos:].decode(encoding))
+            return "".join(parts), bad
+        except UnicodeDecodeError as exc:
+            bad += 1
+            if bad > limit:
+                return None
+            parts.append(data[pos : pos + exc.start].decode(encoding))
+            parts.append("\ufffd")
+            pos += max(exc.end, exc.start + 1)
+
+
+def _lenient(data: bytes, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        decoded = decode_lenient(data, name)
+        if decoded is not None:
+            text, bad = decoded
+            logger.warning(
+                "%d undecodable byte sequence(s) in %s text replaced with U+FFFD", bad, name
+            )
+            return text
+    return None
+
+
 def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode document bytes: BOM, declared charset, strict UTF-8, strict GB18030, detection.
+    """Decode document bytes: BOM, declared charset, strict UTF-8, strict GB18030, the same
+    with a few bad bytes replaced (logged as a warning), detection.
 
     charset-normalizer is the last resort only: on short GBK pages it often guesses a
-    Cyrillic or Big5 code page, whereas a strict GB18030 decode that succeeds is almost
-    always right for Chinese government text.
+    Cyrillic or Big5 code page, whereas a GB18030 decode that succeeds (bar a stray byte or
+    two) is almost always right for Chinese government text.
     """
     bom = bom_encoding(data)
     if bom is not None:
@@ -90,6 +131,11 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
             return data.decode(name)
         except UnicodeDecodeError:
             continue
+    # A declared GB/UTF-8 charset first: a GBK page with one stray byte is still GBK.
+    order = tuple(dict.fromkeys(n for n in (charset, "utf-8", "gb18030") if n in _LENIENT))
+    text = _lenient(data, order)
+    if text is not None:
+        return text
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -97,6 +143,10 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
         enc = canonical_charset(best.encoding) or "utf-8"
         return data.decode(enc, errors="replace")
     return data.decode("utf-8", errors="replace")
+
+
+#: Encodings decoded leniently: the ones Chinese government text comes in.
+_LENIENT = frozenset({"utf-8", "gb18030"})
 
 
 # Whitespace -----------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 Order of evidence (strongest first): an explicit ``--series KEY`` from the user; the same
 source URL as a stored version; the same *canonical title* (the title with version markers
 such as 征求意见稿/试行/（2025版） and the 关于印发…的通知 wrapper removed — offices re-issue
-revised plans under a new 文号, so a new doc number does not make a new document);
+revised plans under a new 文号, so a new doc number does not make a new document) *from the
+same issuer* (two districts' 2024年政务公开工作要点 are two series: the issuers' regions must
+agree, or, when an issuer is unknown, the website);
 otherwise a new series. A document that only cites another — a reply (复函/提案答复) quoting a
 plan, an 增补和调整 notice for a plan — is *related* to that plan and never becomes a
 version of it. The title rules are data (``storage/data/identity.toml``), so they can be
@@ -20,11 +22,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parsers.schema import ParsedDocument
+from parsers.units_alias import unit_key
+from storage.hold import NOT_BASELINE
 from storage.models import Series, Version
 
 RULES_FILE = Path(__file__).with_name("data") / "identity.toml"
@@ -124,10 +129,77 @@ class SeriesMatch:
 
 
 def latest_version(session: Session, series_id: int) -> Version | None:
-    """The series' current version (highest ``seq``), or None for a series with none yet."""
+    """The series' current version: the highest ``seq`` that is not held or discarded (a
+    broken page is never what the next version is compared with), or None."""
     return session.scalar(
-        select(Version).where(Version.series_id == series_id).order_by(Version.seq.desc()).limit(1)
+        select(Version)
+        .where(
+            Version.series_id == series_id,
+            Version.hold_status.is_(None) | Version.hold_status.not_in(NOT_BASELINE),
+        )
+        .order_by(Version.seq.desc())
+        .limit(1)
     )
+
+
+def newest_versions(session: Session, series_id: int) -> list[Version]:
+    """The current version and every held/discarded one after it: what a fetch must differ
+    from to be a new version (the WAF page served again is not another held version)."""
+    current = latest_version(session, series_id)
+    floor = current.seq if current is not None else 0
+    return list(
+        session.scalars(select(Version).where(Version.series_id == series_id, Version.seq >= floor))
+    )
+
+
+#: An administrative region at the start of an issuer: 重庆市永川区人民政府 -> 重庆市永川区,
+#: 成都市人民政府办公厅 -> 成都市, 四川省发展和改革委员会 -> 四川省.
+_REGION = re.compile(r"^(?:[^省市区县]{1,8}?(?:省|市|区|县|自治州))+")
+
+
+def issuer_region(issuer: str | None) -> str:
+    """The region an issuer belongs to (its unit key when it names none, e.g. 国务院)."""
+    if not issuer:
+        return ""
+    name = "".join(_nfkc(issuer).split())
+    m = _REGION.match(name)
+    return m.group(0) if m else unit_key(name)
+
+
+def _host(url: str | None) -> str:
+    return (urlsplit(url).hostname or "").lower() if url else ""
+
+
+def different_issuer(
+    session: Session, series: Series, parsed: ParsedDocument, source_url: str | None
+) -> str | None:
+    """Why ``parsed`` cannot join ``series`` although the titles agree, or None.
+
+    Two districts publish documents with the same title (2024年政务公开工作要点): the issuer's
+    region must agree (重庆市永川区 = 永川区; 成都市 ≠ 成都市武侯区), and when either
+    issuer is unknown, the website must (a URL on another host is another publisher).
+    """
+    mine = issuer_region(parsed.issuers[0] if parsed.issuers else None)
+    theirs = issuer_region(series.issuer)
+    if mine and theirs:
+        if mine == theirs or mine.endswith(theirs) or theirs.endswith(mine):
+            return None
+        return f"issuer {parsed.issuers[0]} is not {series.issuer}"
+    host = _host(source_url)
+    if not host:
+        return None
+    hosts = {
+        _host(u)
+        for u in session.scalars(
+            select(Version.source_url).where(
+                Version.series_id == series.id, Version.source_url.is_not(None)
+            )
+        )
+    }
+    hosts.discard("")
+    if hosts and host not in hosts:
+        return f"published on {host}, not {', '.join(sorted(hosts))}"
+    return None
 
 
 def _compatible(series: Series, citing: bool) -> bool:
@@ -188,11 +260,16 @@ def resolve_series(
             if _compatible(version.series, citing):
                 return match(version.series, "same source URL")
 
+    refused: list[str] = []
     if canon:
         for series in session.scalars(
             select(Series).where(Series.canonical_title == canon).order_by(Series.id)
         ):
             if not _compatible(series, citing):
+                continue
+            other = different_issuer(session, series, parsed, source_url)
+            if other:
+                refused.append(f"same title as series {series.key} but {other}")
                 continue
             latest = latest_version(session, series.id)
             reason = f"same canonical title '{canon}'"
@@ -200,4 +277,4 @@ def resolve_series(
                 reason += f" (new doc number {parsed.doc_number})"
             return match(series, reason)
 
-    return match(None, "new series")
+    return match(None, "new series" + (f" ({'; '.join(refused)})" if refused else ""))

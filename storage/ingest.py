@@ -1,19 +1,25 @@
 """Store one parsed document: the single, atomic, idempotent way in.
 
-``ingest`` decides between four outcomes:
+``ingest`` decides between these outcomes:
 
-* ``same_bytes``   — these exact bytes are stored already: one ``fetches`` row, nothing else;
-* ``same_content`` — other bytes, same canonical content (the PDF of a DOCX we have):
-  one ``fetches`` row pointing at the stored version;
+* ``same_bytes``   — these exact bytes are the series' current version already (or a held
+  version after it): one ``fetches`` row, nothing else;
+* ``same_content`` — other bytes, same canonical content as that version (the PDF of a DOCX
+  we have): one ``fetches`` row pointing at the stored version;
 * ``new_series`` / ``new_version`` — a version with its task/unit/target rows, a change set
   with its changes and change units (the first version of a series gets an empty change set
   with ``is_new_document``), the fetch row, and whatever ``on_change_set`` adds (the alerts
   outbox) — all in ONE transaction, so a failure anywhere leaves nothing behind.
 
+A new version is anything that differs from the **current** version: a return to an earlier
+text (a revert) is a version with its own changes and alerts. A version that looks broken
+(``storage.hold``: a challenge page, a sharp drop in tasks, another document kind) is stored
+*held*: its change set is computed, but ``on_held`` is called instead of ``on_change_set``
+(the operator is told; subscribers are not) and ``IngestResult.held`` says why.
+
 Races between workers are settled by unique constraints (``series.key``, ``(series_id,
-seq)``, ``(series_id, content_hash)``): the loser gets an ``IntegrityError``, and the whole
-transaction is retried (up to ``MAX_CONFLICT_RETRIES`` times), re-resolving identity against
-what the winner committed. On
+seq)``): the loser gets an ``IntegrityError``, and the whole transaction is retried (up to
+``MAX_CONFLICT_RETRIES`` times), re-resolving identity against what the winner committed. On
 SQLite the write transaction starts with ``BEGIN IMMEDIATE`` so workers simply queue.
 
 When the previous version was parsed by another ``PARSER_VERSION``, its raw bytes are parsed
@@ -25,20 +31,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from parsers.diff import place_of
+from parsers.errors import RadarError
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
-from parsers.units_alias import unit_key
+from parsers.units_alias import unit_key, unit_keys
 from storage.db import write_session
-from storage.identity import SeriesMatch, derive_series_key, latest_version, resolve_series
+from storage.hold import HELD, hold_reason
+from storage.identity import (
+    SeriesMatch,
+    derive_series_key,
+    latest_version,
+    newest_versions,
+    resolve_series,
+)
 from storage.models import (
     Change,
     ChangeSet,
@@ -52,8 +68,12 @@ from storage.models import (
 )
 from storage.rawstore import get_raw, put_raw
 
+log = logging.getLogger("radar.storage")
+
 DiffFn = Callable[[ParsedDocument, ParsedDocument], list[dict[str, Any]]]
 ChangeSetHook = Callable[[Session, int], object]
+#: Called with (session, change_set_id, reason) for a held version, in the same transaction.
+HeldHook = Callable[[Session, int, str], object]
 #: Each conflict means another worker committed first, so a retry sees more; one retry is
 #: normally enough, a few guard against a worker losing two keys in a row under load.
 MAX_CONFLICT_RETRIES = 3
@@ -75,6 +95,9 @@ class IngestResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     match_reason: str = ""
     related_to: int | None = None
+    #: Why the version is held from subscribers (None: not held): it looks broken, or the
+    #: earlier version could not be re-parsed with the current parser.
+    held: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -181,8 +204,14 @@ def _find_task(change: dict[str, Any], doc: ParsedDocument, side: str) -> Any:
     return None
 
 
-def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[ChangeUnit]:
-    """added/removed units of a change, and the units of its task in either version."""
+def _change_units(
+    change: dict[str, Any], new_task: Any, old_task: Any, place: str | None = None
+) -> list[ChangeUnit]:
+    """added/removed units of a change, and the units of its task in either version.
+
+    A unit of a body with two plaques in the document's place (成都: 市经信局 = 市新经济委) is
+    stored under the keys of all its names there, so a subscriber to either name matches.
+    """
     units: list[ChangeUnit] = []
     seen: set[tuple[str, str]] = set()
     named: list[tuple[str, str]] = [
@@ -194,10 +223,10 @@ def _change_units(change: dict[str, Any], new_task: Any, old_task: Any) -> list[
             named += [(u.name, "task_unit") for u in task.units]
     named += [(n, "task_unit") for n in change.get("units") or [] if isinstance(n, str)]
     for name, relation in named:
-        key = unit_key(name)
-        if (key, relation) not in seen:
-            seen.add((key, relation))
-            units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
+        for key in unit_keys(name, place):
+            if (key, relation) not in seen:
+                seen.add((key, relation))
+                units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
     return units
 
 
@@ -205,6 +234,7 @@ def _change_rows(
     change_set_id: int, changes: list[dict[str, Any]], old: ParsedDocument, new: ParsedDocument
 ) -> list[Change]:
     rows: list[Change] = []
+    place = place_of(old) or place_of(new)
     for i, change in enumerate(changes):
         new_task = _find_task(change, new, "after")
         old_task = _find_task(change, old, "before")
@@ -219,7 +249,7 @@ def _change_rows(
             summary=change.get("summary"),
             payload=change,
         )
-        row.units = _change_units(change, new_task, old_task)
+        row.units = _change_units(change, new_task, old_task, place)
         rows.append(row)
     return rows
 
@@ -280,7 +310,8 @@ def _old_side(
     Diffing a stored parse from an older parser against a fresh parse would report the
     parser's improvements as changes to the document (false alerts), so when the parser
     versions differ the stored raw bytes are parsed again. If that fails (raw file gone,
-    parse error) the stored parse is used.
+    parse error) the stored parse is used, and the caller holds the alerts (see
+    :func:`_reparse`).
     """
     if previous.parser_version != parsed.parser_version:
         if previous.id not in baselines:
@@ -291,10 +322,16 @@ def _old_side(
     return ParsedDocument.from_json_dict(previous.parsed)
 
 
-def _reparse(need: _NeedsBaseline) -> ParsedDocument | None:
+def _reparse(need: _NeedsBaseline, failures: dict[int, str]) -> ParsedDocument | None:
+    """The earlier version parsed again, or None (recorded in ``failures`` and logged): the
+    diff then compares against a parse by an older parser and may report the parser's
+    changes as the document's, so that change set's alerts are held, not sent."""
     try:
         return parse_file_bytes(get_raw(need.raw_hash), need.filename or "document")
-    except Exception:  # any failure: fall back to the stored parse (see _old_side)
+    except (RadarError, OSError) as exc:
+        reason = f"the earlier version could not be re-parsed ({type(exc).__name__}: {exc})"
+        log.warning("version %s: %s; alerts held", need.version_id, reason)
+        failures[need.version_id] = reason
         return None
 
 
@@ -306,30 +343,32 @@ def _ingest_once(
     meta: dict[str, Any],
     series_key: str | None,
     diff: DiffFn,
-    on_change_set: ChangeSetHook | None,
+    hooks: _Hooks,
     baselines: dict[int, ParsedDocument | None],
+    failures: dict[int, str],
 ) -> IngestResult:
-    # 1. The same bytes again (in the requested series, when one is named).
+    # 1. The same bytes as some series' current version (or a held version after it), in
+    #    the requested series when one is named. An *earlier* version's bytes again are a
+    #    revert: they go on to become a new version.
     stmt = select(Version).where(Version.raw_hash == raw_hash)
     if series_key:
         stmt = stmt.join(Series, Version.series_id == Series.id).where(Series.key == series_key)
-    same = session.scalars(stmt.order_by(Version.id).limit(1)).first()
-    if same is not None:
-        _record_fetch(session, same, "same_bytes", raw_hash, meta)
-        return _existing(same, "same_bytes", "same bytes")
+    for same in session.scalars(stmt.order_by(Version.id)):
+        if same in newest_versions(session, same.series_id):
+            _record_fetch(session, same, "same_bytes", raw_hash, meta)
+            return _existing(same, "same_bytes", "same bytes")
 
-    # 2. Which series; the same canonical content there already?
+    # 2. Which series; this content already its current version (or a held one after it)?
     match: SeriesMatch = resolve_series(
         session, parsed, source_url=meta["source_url"], series_key=series_key
     )
     series = match.series
     if series is not None:
-        same = session.scalar(
-            select(Version).where(Version.series_id == series.id, Version.content_hash == chash)
-        )
-        if same is not None:
-            _record_fetch(session, same, "same_content", raw_hash, meta)
-            return _existing(same, "same_content", "same content")
+        newest = newest_versions(session, series.id)
+        twin = next((v for v in newest if v.content_hash == chash), None)
+        if twin is not None:
+            _record_fetch(session, twin, "same_content", raw_hash, meta)
+            return _existing(twin, "same_content", "same content")
 
     # 3. A new version (of a new series, perhaps).
     status = "new_version"
@@ -351,7 +390,9 @@ def _ingest_once(
         previous = None
     else:
         previous = latest_version(session, series.id)
-    seq = previous.seq + 1 if previous is not None else 1
+    # After the highest seq, held ones included (the baseline may be older than those).
+    top = session.scalar(select(func.max(Version.seq)).where(Version.series_id == series.id))
+    seq = int(top or 0) + 1
     doc = parsed.to_json_dict()
     published = meta["published"] or parsed.published
     if published and not doc.get("published"):
@@ -379,9 +420,6 @@ def _ingest_once(
     session.add(version)
     session.flush()
     _add_rows(session, version, parsed)
-    if previous is not None:
-        # Keep the series' display title current (the latest version's).
-        series.title = parsed.title or series.title
 
     changes: list[dict[str, Any]] = []
     change_set = ChangeSet(
@@ -392,15 +430,29 @@ def _ingest_once(
     )
     session.add(change_set)
     session.flush()
+    old: ParsedDocument | None = None
     if previous is not None:
         old = _old_side(previous, parsed, baselines)
         changes = list(diff(old, parsed))
         change_set.alert_count = sum(1 for c in changes if c.get("severity") == "alert")
         change_set.info_count = len(changes) - change_set.alert_count
         session.add_all(_change_rows(change_set.id, changes, old, parsed))
+    held = hold_reason(old, parsed)
+    if held is None and previous is not None and previous.id in failures:
+        # The earlier version could not be re-parsed with this parser: its diff may show
+        # parser changes, not document changes, so the operator decides.
+        held = failures[previous.id]
+    if held:
+        version.hold_status, version.hold_reason = HELD, held
+    elif previous is not None:
+        # Keep the series' display title current (the latest good version's).
+        series.title = parsed.title or series.title
     session.flush()
-    if on_change_set is not None:
-        on_change_set(session, change_set.id)
+    if held:
+        if hooks.on_held is not None:
+            hooks.on_held(session, change_set.id, held)
+    elif hooks.on_change_set is not None:
+        hooks.on_change_set(session, change_set.id)
     _record_fetch(session, version, "new_version", raw_hash, meta)
     session.flush()
     return IngestResult(
@@ -413,7 +465,14 @@ def _ingest_once(
         changes=changes,
         match_reason=match.reason,
         related_to=version.related_to,
+        held=held,
     )
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    on_change_set: ChangeSetHook | None
+    on_held: HeldHook | None
 
 
 def ingest(
@@ -429,6 +488,7 @@ def ingest(
     published: str | None = None,
     diff: DiffFn | None = None,
     on_change_set: ChangeSetHook | None = None,
+    on_held: HeldHook | None = None,
 ) -> IngestResult:
     """Store ``data`` (already parsed to ``parsed``) atomically; see the module docstring."""
     raw_hash, _ = put_raw(data)
@@ -442,6 +502,7 @@ def ingest(
     }
     diff_fn = diff or default_diff
     baselines: dict[int, ParsedDocument | None] = {}
+    failures: dict[int, str] = {}
     conflicts = 0
     while True:
         try:
@@ -454,8 +515,9 @@ def ingest(
                     meta,
                     series_key,
                     diff_fn,
-                    on_change_set,
+                    _Hooks(on_change_set, on_held),
                     baselines,
+                    failures,
                 )
         except IntegrityError:
             conflicts += 1
@@ -464,7 +526,7 @@ def ingest(
         except _NeedsBaseline as need:
             if need.version_id in baselines:  # pragma: no cover - defensive
                 raise
-            baselines[need.version_id] = _reparse(need)
+            baselines[need.version_id] = _reparse(need, failures)
 
 
 def parse_file_bytes(data: bytes, filename: str) -> ParsedDocument:

@@ -10,8 +10,8 @@ Two halves share one schema and one initial migration:
   memory (fetch_state), whose logic lives in ``alerts``/``flows`` but whose tables are created
   here so one ``alembic upgrade head`` builds everything.
 
-Uniqueness is what makes concurrent ingests safe: ``series.key``, ``(series_id, seq)`` and
-``(series_id, content_hash)`` turn a lost race into an ``IntegrityError`` that ingest retries.
+Uniqueness is what makes concurrent ingests safe: ``series.key`` and ``(series_id, seq)``
+turn a lost race into an ``IntegrityError`` that ingest retries.
 Timestamps are stored as UTC (SQLite hands them back naive; treat them as UTC).
 """
 
@@ -101,10 +101,9 @@ class Version(Base):
     the version joined this series."""
 
     __tablename__ = "versions"
-    __table_args__ = (
-        UniqueConstraint("series_id", "seq"),
-        UniqueConstraint("series_id", "content_hash"),
-    )
+    #: No unique ``(series_id, content_hash)``: a revert to an earlier text is a new version
+    #: (migration 0002). ``(series_id, seq)`` still settles two workers storing one change.
+    __table_args__ = (UniqueConstraint("series_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
@@ -128,6 +127,11 @@ class Version(Base):
     related_to: Mapped[int | None] = mapped_column(
         ForeignKey("versions.id", ondelete="SET NULL"), index=True
     )
+    #: None (a normal version) | held (looks broken: no subscriber alerts until the operator
+    #: releases it) | released | discarded. Held and discarded versions are never the
+    #: baseline the next version is compared with.
+    hold_status: Mapped[str | None] = mapped_column(String(10), index=True)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     series: Mapped[Series] = relationship(back_populates="versions", foreign_keys=[series_id])
     tasks: Mapped[list[Task]] = relationship(back_populates="version", order_by="Task.ord")
@@ -359,6 +363,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Which sender run holds the lease (renewal and marking check it).
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
     digest_date: Mapped[dt.date | None] = mapped_column(Date)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -173,7 +173,16 @@ def session_scope(get_factory: FactoryGetter) -> Iterator[Session]:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client for per-IP limits: the peer, or ``X-Forwarded-For`` when the peer is one of
+    ``RADAR_TRUSTED_PROXIES`` (``alerts.subscriptions.client_ip``)."""
+    from alerts.subscriptions import client_ip as forwarded_client
+    from storage.settings import load_settings
+
+    return forwarded_client(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        load_settings().trusted_proxies,
+    )
 
 
 def not_found(what: str, *, api: bool) -> Response:

@@ -14,11 +14,12 @@ Rules that keep it safe without cookies or sessions:
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.subscriptions import (
@@ -29,10 +30,25 @@ from alerts.subscriptions import (
     update_filters,
 )
 from alerts.tokens import Purpose, make_token, read_token
-from alerts.web.common import FactoryGetter, page
+from alerts.web.common import FactoryGetter, client_ip, page
 from storage.db import write_session
 from storage.models import Subscription, utcnow
 from storage.settings import load_settings
+
+log = logging.getLogger("radar.web")
+
+
+def _send_confirmations(session_factory: sessionmaker[Session]) -> None:
+    """Deliver what is due now (the confirmation just queued): the page promises an email,
+    so it must not wait for ``radar serve``'s dispatcher or ``radar alerts send``. The
+    outbox row is the record either way; claiming with a lease keeps a concurrent
+    dispatcher from sending it twice."""
+    from alerts.dispatch import send_due
+
+    try:
+        send_due(session_factory)
+    except Exception:  # the row stays due: the next dispatcher retries it
+        log.exception("sending the confirmation email failed; it stays queued")
 
 
 def _page(title: str, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -54,6 +70,7 @@ def router(factory: FactoryGetter) -> APIRouter:
     @app.post("/subscribe", response_class=HTMLResponse)
     def do_subscribe(
         request: Request,
+        background: BackgroundTasks,
         email: Annotated[str, Form()],
         series: Annotated[str | None, Form()] = None,
         issuer: Annotated[str | None, Form()] = None,
@@ -63,7 +80,7 @@ def router(factory: FactoryGetter) -> APIRouter:
         mode: Annotated[str, Form()] = "instant",
         webhook: Annotated[str | None, Form()] = None,
     ) -> HTMLResponse:
-        ip = request.client.host if request.client else None
+        ip = client_ip(request)
         try:
             with write_session(factory()) as session:
                 sub = subscribe(
@@ -86,6 +103,7 @@ def router(factory: FactoryGetter) -> APIRouter:
             )
         except (InvalidEmail, InvalidFilter) as exc:
             return _page("无法订阅", status=400, message=str(exc))
+        background.add_task(_send_confirmations, factory())
         return _page(
             "请查收确认邮件",
             status=202,

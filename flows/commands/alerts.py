@@ -1,4 +1,5 @@
-"""``radar subscribe / unsubscribe / subscriptions``, ``radar alerts send|status``, ``radar web``.
+"""``radar subscribe / unsubscribe / subscriptions``, ``radar alerts send|status|retry``,
+``radar web``.
 
 Thin wrappers over :mod:`alerts`: the operator's command line is trusted, so a subscription
 made here is active at once (no confirmation email). SQLAlchemy, FastAPI and uvicorn are
@@ -37,6 +38,17 @@ def _sub_dict(sub: Any) -> dict[str, Any]:
         "status": sub.status,
         "origin": sub.origin,
     }
+
+
+#: ``radar alerts send`` exit code when the relay or configuration refuses every message.
+EXIT_OPERATOR = 3
+
+
+def _exit_on_operator_error(reason: str | None) -> None:
+    """Exit non-zero when delivery needs the operator (cron and systemd then notice)."""
+    if reason:
+        sys.stderr.write(f"radar: alert delivery needs the operator: {reason}\n")
+        raise typer.Exit(EXIT_OPERATOR)
 
 
 def register(app: typer.Typer) -> None:
@@ -153,6 +165,7 @@ def register(app: typer.Typer) -> None:
         report = send_due(factory, limit=limit)
         if as_json:
             _print_json(report.as_dict())
+            _exit_on_operator_error(report.operator_error)
             return
         where = "SMTP" if settings.smtp_url else f"outbox {settings.outbox_dir}"
         sys.stdout.write(
@@ -161,6 +174,24 @@ def register(app: typer.Typer) -> None:
         )
         for line in report.errors:
             sys.stderr.write(f"  {line}\n")
+        _exit_on_operator_error(report.operator_error)
+
+    @alerts_app.command("retry")
+    def retry_cmd(
+        dead: bool = typer.Option(
+            False, "--dead", help="Re-queue dead deliveries (after fixing their cause)."
+        ),
+        ids: list[int] | None = typer.Option(None, "--id", help="Only these delivery ids."),
+    ) -> None:
+        """Make waiting and retrying deliveries due now (or, with --dead, re-queue dead ones);
+        the next `radar alerts send` delivers them."""
+        from alerts.dispatch import requeue
+        from storage.db import open_db
+
+        _, factory = open_db()
+        count = requeue(factory, dead=dead, ids=ids or None)
+        which = "dead" if dead else "waiting/retrying"
+        sys.stdout.write(f"re-queued {count} {which} deliveries\n")
 
     @alerts_app.command("status")
     def status_cmd(
@@ -191,4 +222,5 @@ def register(app: typer.Typer) -> None:
         from flows.web_operator import operator_for
 
         app = create_app(operator_hooks=operator_for(None, can_poll=False))
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

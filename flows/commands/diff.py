@@ -13,12 +13,14 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from parsers.errors import RadarError
-from parsers.schema import ParsedDocument
+
+if TYPE_CHECKING:  # pydantic and the schema load on first parse, not for ``radar --help``
+    from parsers.schema import ParsedDocument
 
 _VERSION_REF = re.compile(r"^(?P<series>.+)@(?P<seq>\d+)$")
 
@@ -63,6 +65,8 @@ def _load_json(path: Path) -> ParsedDocument | None:
     if not isinstance(data, dict) or data.get("schema") != "radar.document/1":
         return None
     try:
+        from parsers.schema import ParsedDocument
+
         return ParsedDocument.from_json_dict(data)
     except ValueError as exc:
         raise DiffInputError(f"{path}: not a valid radar.document/1 object ({exc})") from None

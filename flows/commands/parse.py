@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from parsers.errors import RadarError
-from parsers.schema import ParsedDocument
+
+if TYPE_CHECKING:  # pydantic and the schema load on first parse, not for ``radar --help``
+    from parsers.schema import ParsedDocument
 
 
 def _fmt_target(t: dict) -> str:
@@ -101,7 +104,7 @@ def register(app: typer.Typer) -> None:
     @app.command("parse")
     def parse_cmd(
         files: list[Path] = typer.Argument(
-            ..., help="PDF, DOCX, HTML, TXT (or .doc/.wps with LibreOffice)."
+            ..., metavar="FILE", help="PDF, DOCX, HTML, TXT (or .doc/.wps with LibreOffice)."
         ),
         as_json: bool = typer.Option(
             False, "--json", help="Print the radar.document/1 JSON (JSON Lines for several files)."

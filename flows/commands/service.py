@@ -38,7 +38,138 @@ def _print_poll(reports: list[dict[str, Any]]) -> None:
             sys.stdout.write(f"  health: {report['health']}\n")
 
 
+def gather_status() -> dict[str, Any]:
+    """What runs where: the serve process and its URLs, where a CLI run would go, each
+    source's last poll, the alert queue and the inbox."""
+    import os
+
+    from flows.prefect_env import api_is_up, read_serve_file
+    from storage.settings import load_settings
+
+    settings = load_settings()
+    serve = read_serve_file(settings.serve_file)
+    if serve is not None:
+        serve["api_up"] = api_is_up(str(serve.get("api_url", "")))
+    if os.environ.get("PREFECT_API_URL"):
+        runs = f"through PREFECT_API_URL={os.environ['PREFECT_API_URL']}"
+    elif serve is not None and serve["api_up"]:
+        runs = f"through radar serve (pid {serve['pid']}) at {serve['api_url']}"
+    else:
+        runs = "in this process (no Prefect server: nothing shows in a UI)"
+    status: dict[str, Any] = {
+        "home": str(settings.home),
+        "database": settings.database_url.split("@")[-1],
+        "serve": serve,
+        "cli_runs": runs,
+        "mail": "SMTP " + settings.smtp_url.split("@")[-1]
+        if settings.smtp_url
+        else f"files in {settings.outbox_dir}",
+        "sources": _sources_status(settings),
+        "deliveries": {},
+        "inbox": {
+            sub or "waiting": _count_files(settings.inbox_dir / sub)
+            for sub in ("", "failed", "done")
+        },
+    }
+    if settings.database_url.startswith("sqlite") and not (settings.home / "radar.db").exists():
+        return status  # nothing stored yet; don't create a database to say so
+    from alerts.dispatch import status_counts
+    from storage.db import open_db
+
+    _, factory = open_db()
+    with factory() as session:
+        status["deliveries"] = status_counts(session)
+    return status
+
+
+def _count_files(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.iterdir() if p.is_file() and not p.name.endswith(".error.txt"))
+
+
+def _sources_status(settings: Any) -> list[dict[str, Any]]:
+    """Each configured source with its listing's last check (from the fetch state)."""
+    from flows.sources import SourcesError, load_sources
+
+    if not settings.sources_file.is_file():
+        return []
+    try:
+        configs = load_sources(settings.sources_file)
+    except SourcesError as exc:
+        return [{"error": str(exc)}]
+    if not configs:
+        return []
+    from storage.db import open_db
+    from storage.repo import get_fetch_state
+
+    _, factory = open_db()
+    out = []
+    with factory() as session:
+        for config in configs:
+            row = get_fetch_state(session, config.url)
+            out.append(
+                {
+                    "name": config.name,
+                    "url": config.url,
+                    "last_checked": row.last_checked_at.isoformat(timespec="seconds")
+                    if row is not None and row.last_checked_at
+                    else None,
+                    "last_status": row.last_status if row is not None else None,
+                    "failures": row.failures if row is not None else 0,
+                }
+            )
+    return out
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    out = sys.stdout.write
+    out(f"RADAR_HOME   {status['home']}\n")
+    out(f"database     {status['database']}\n")
+    serve = status["serve"]
+    if serve is None:
+        out("serve        not running\n")
+    else:
+        up = "" if serve["api_up"] else " (its Prefect API does not answer)"
+        out(f"serve        running, pid {serve['pid']}{up}\n")
+        if serve.get("ui_url"):
+            out(f"  Prefect UI {serve['ui_url']}\n")
+        if serve.get("web_url"):
+            out(f"  web pages  {serve['web_url']}/\n")
+    out(f"CLI runs     {status['cli_runs']}\n")
+    out(f"mail         {status['mail']}\n")
+    for source in status["sources"] or [{"error": "no sources configured"}]:
+        if "error" in source:
+            out(f"sources      {source['error']}\n")
+            continue
+        when = source["last_checked"] or "never polled"
+        fails = f", {source['failures']} failures" if source["failures"] else ""
+        out(f"source       {source['name']}: last poll {when} ({source['last_status']}{fails})\n")
+    d = status["deliveries"]
+    if d:
+        waiting = d.get("queued", 0) + d.get("retrying", 0)
+        out(
+            f"alerts       {d.get('sent', 0)} sent, {waiting} waiting, "
+            f"{d.get('digest_pending', 0)} for digests, {d.get('dead', 0)} dead\n"
+        )
+    inbox = status["inbox"]
+    out(
+        f"inbox        {inbox['waiting']} waiting, {inbox['failed']} failed, {inbox['done']} done\n"
+    )
+
+
 def register(app: typer.Typer) -> None:
+    @app.command("status")
+    def status_cmd(
+        as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    ) -> None:
+        """What runs where: serve and its URLs, each source's last poll, queues."""
+        status = gather_status()
+        if as_json:
+            sys.stdout.write(json.dumps(status, ensure_ascii=False, indent=2, default=str) + "\n")
+        else:
+            _print_status(status)
+
     @app.command("poll")
     def poll_cmd(
         sources: Path | None = typer.Option(
@@ -47,10 +178,17 @@ def register(app: typer.Typer) -> None:
         source: str | None = typer.Option(None, "--source", help="Poll only this source."),
         as_json: bool = typer.Option(False, "--json", help="Print the poll reports as JSON."),
     ) -> None:
-        """One poll cycle of the configured sites now (new and changed documents)."""
-        from flows.prefect_env import ensure_prefect_env
+        """One poll cycle of the configured sites now (new and changed documents).
 
-        ensure_prefect_env(quiet=True)
+        Through Prefect when PREFECT_API_URL is set or ``radar serve`` runs, else in this
+        process (no temporary Prefect server)."""
+        from flows.commands.runs import prepare_runs
+        from flows.sources import load_sources
+        from storage.settings import load_settings
+
+        # A malformed sources file is one line before anything starts.
+        load_sources(sources or load_settings().sources_file)
+        prepare_runs()
         from flows.poll_flow import poll_sources
 
         reports = poll_sources(str(sources) if sources else None, source)
@@ -68,7 +206,14 @@ def register(app: typer.Typer) -> None:
         ),
         web: bool = typer.Option(True, "--web/--no-web", help="Serve the web endpoints."),
         web_port: int | None = typer.Option(
-            None, "--web-port", help="Port of the web endpoints (default: from RADAR_BASE_URL)."
+            None,
+            "--web-port",
+            help="Port of the web pages (default: RADAR_WEB_PORT, else RADAR_BASE_URL's port).",
+        ),
+        prefect_port: int | None = typer.Option(
+            None,
+            "--prefect-port",
+            help="Port of the Prefect server and UI (default: RADAR_PREFECT_PORT, 4200).",
         ),
     ) -> None:
         """The long-running service: schedules, alert trigger, inbox watcher, web; stops on SIGTERM."""
@@ -77,7 +222,22 @@ def register(app: typer.Typer) -> None:
         from flows.service import serve_forever
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        serve_forever(sources_file=sources, web=web, web_port=web_port)
+        # One line per HTTP request (Prefect's client polls its API every few seconds)
+        # would bury what matters in the serve log.
+        for noisy in ("httpx", "httpcore", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+        def echo(line: str) -> None:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+        serve_forever(
+            sources_file=sources,
+            web=web,
+            web_port=web_port,
+            prefect_port=prefect_port,
+            echo=echo,
+        )
         # Everything was stopped in order; don't let Prefect's leftover background threads
         # (which may retry against the server we just stopped) delay or fail the exit.
         import os

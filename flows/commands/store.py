@@ -144,44 +144,103 @@ def _print_deliveries() -> None:
     )
 
 
+def _check_targets(targets: list[str], series: str | None) -> None:
+    """Usage problems before any work: missing files, directories, --series with several."""
+    if series and len(targets) > 1:
+        raise StoreCliError("--series names one series: give one file or URL with it")
+    for target in targets:
+        if "://" in target:
+            continue
+        path = Path(target)
+        if not path.exists():
+            raise StoreCliError(f"{target}: no such file")
+        if path.is_dir():
+            raise StoreCliError(
+                f"{target}: is a directory (drop files into RADAR_HOME/inbox/ instead)"
+            )
+
+
+def _named(target: str, exc: BaseException) -> str:
+    text = str(exc)
+    return text if text.startswith(target) else f"{target}: {text}"
+
+
+def _ingest_all(targets: list[str], series: str | None) -> list[tuple[str, Any]]:
+    """Run the ingest flow on each target; (target, results or the RadarError it raised).
+
+    Several targets get a progress bar on a terminal; a failing one does not stop the rest.
+    """
+    with quiet_prefect():
+        from flows.ingest_flow import run_ingest
+
+        outcomes: list[tuple[str, Any]] = []
+        progress = None
+        if len(targets) > 1 and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            progress = Progress(console=Console(stderr=True), transient=True)
+        bar = progress.add_task("ingesting", total=len(targets)) if progress else None
+        if progress:
+            progress.start()
+        try:
+            for target in targets:
+                try:
+                    outcomes.append((target, run_ingest(target, series)))
+                except RadarError as exc:
+                    if len(targets) == 1:
+                        raise
+                    outcomes.append((target, exc))
+                if progress is not None and bar is not None:
+                    progress.advance(bar)
+        finally:
+            if progress:
+                progress.stop()
+    return outcomes
+
+
 def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
-        target: str = typer.Argument(
-            ..., help="A local file (PDF, DOCX, HTML, TXT) or an http(s) URL."
+        targets: list[str] = typer.Argument(
+            ..., metavar="FILE|URL", help="Local files (PDF, DOCX, HTML, TXT) or http(s) URLs."
         ),
         series: str | None = typer.Option(
-            None, "--series", help="Store as a version of this series key."
+            None, "--series", help="Store as a version of this series key (one target only)."
         ),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     ) -> None:
-        """Ingest a file or URL: parse, store as a version of its series, diff, alert.
+        """Ingest files or URLs: parse, store as a version of their series, diff, alert.
 
-        Runs the ``ingest-document`` Prefect flow (a temporary local Prefect server when
-        PREFECT_API_URL is unset); with the embedded defaults it ends with the instant alerts
-        for its changes delivered (SMTP, or .eml files in RADAR_HOME/outbox/).
+        Runs the ``ingest-document`` flow: through Prefect when PREFECT_API_URL is set or a
+        ``radar serve`` of this RADAR_HOME runs (the runs show in its UI), else in this
+        process. With the embedded defaults it ends with the instant alerts for its
+        changes delivered (SMTP, or .eml files in RADAR_HOME/outbox/).
         """
-        if "://" not in target:
-            path = Path(target)
-            if not path.exists():
-                raise StoreCliError(f"{target}: no such file")
-            if path.is_dir():
-                raise StoreCliError(
-                    f"{target}: is a directory (drop files into RADAR_HOME/inbox/ instead)"
-                )
-        with quiet_prefect():
-            from flows.ingest_flow import run_ingest
+        _check_targets(targets, series)
+        from flows.commands.runs import prepare_runs
 
-            results = run_ingest(target, series)
+        prepare_runs()
+        outcomes = _ingest_all(targets, series)
+        failed = [(t, e) for t, e in outcomes if isinstance(e, BaseException)]
         if as_json:
-            data = [r.to_json_dict() for r in results]
-            _print_json(data[0] if len(data) == 1 else data)
-            return
-        if not results:
-            typer.echo(f"{target}: not modified since the last fetch; nothing stored")
-        for result in results:
-            _print_ingest(result)
-        _print_deliveries()
+            data = [r.to_json_dict() for _, rs in outcomes if isinstance(rs, list) for r in rs]
+            _print_json(data[0] if len(data) == 1 and len(targets) == 1 else data)
+        else:
+            for target, results in outcomes:
+                if isinstance(results, BaseException):
+                    continue
+                if not results:
+                    typer.echo(f"{target}: not modified since the last fetch; nothing stored")
+                for result in results:
+                    _print_ingest(result)
+            _print_deliveries()
+        if failed:
+            if len(targets) == 1:
+                raise failed[0][1]
+            for target, exc in failed:
+                sys.stderr.write(f"radar: {_named(target, exc)}\n")
+            raise typer.Exit(1)
 
     @app.command("history")
     def history_cmd(

@@ -20,6 +20,80 @@ class Extracted:
     format: str
     paragraphs: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The tables the format marks up (DOCX ``w:tbl``, HTML ``<table>``, Markdown pipe
+    #: tables, ruled PDF tables), in document order. Their rows are also in
+    #: ``paragraphs`` (as ``Table.paragraphs``), so a reader that knows nothing of task
+    #: tables still gives the text; the structure stage takes task tables out of the
+    #: paragraph flow and reads them row by row (parsers.structure.tables).
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    """One table with merged cells resolved to a rectangular grid.
+
+    ``grid[r][c]`` is the printed text of the cell covering row r, column c: a merged
+    cell (DOCX ``gridSpan``/``vMerge``, HTML ``rowspan``/``colspan``, Markdown ``^^``/``<<``,
+    a PDF cell spanning several rulings) repeats its text in every position it covers,
+    and ``inherited[r][c]`` is True where the text came from such a merge rather than
+    from a cell that starts there. Paragraphs inside a cell are joined by ``"\n"``
+    (``设施运行处\n设施养护处`` is two lines of one unit cell). ``paragraphs`` are the
+    strings the reader put into ``Extracted.paragraphs`` for this table, in order: the
+    table's position in the paragraph flow.
+    """
+
+    grid: list[list[str]]
+    inherited: list[list[bool]]
+    paragraphs: list[str] = field(default_factory=list)
+    #: Rows that open a new page of a table continued over a page break (PDF): a cell
+    #: merged across the break prints its text only above it, so an empty cell there
+    #: may continue the cell above.
+    page_starts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_rows(cls, rows: list[list[TableCell]]) -> Table:
+        """Resolve spans: each ``TableCell`` covers ``colspan`` columns; ``up``/``left``
+        cells repeat the text of the cell above / to the left (a continued merge)."""
+        grid: list[list[str]] = []
+        inherited: list[list[bool]] = []
+        for r, row in enumerate(rows):
+            texts: list[str] = []
+            flags: list[bool] = []
+            for cell in row:
+                for k in range(max(cell.colspan, 1)):
+                    c = len(texts)
+                    if cell.merge == "up":
+                        above = grid[r - 1][c] if r and c < len(grid[r - 1]) else ""
+                        texts.append(above)
+                        flags.append(True)
+                    elif cell.merge == "left" or k:
+                        texts.append(texts[-1] if texts else "")
+                        flags.append(True)
+                    else:
+                        texts.append(cell.text)
+                        flags.append(False)
+            grid.append(texts)
+            inherited.append(flags)
+        width = max((len(r) for r in grid), default=0)
+        for texts, flags in zip(grid, inherited, strict=True):
+            texts.extend([""] * (width - len(texts)))
+            flags.extend([False] * (width - len(flags)))
+        return cls(grid=grid, inherited=inherited)
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """A cell as a format writes it: its text, how many grid columns it spans, and whether
+    it only continues a merged cell (``"up"``: vertically, ``"left"``: horizontally)."""
+
+    text: str
+    colspan: int = 1
+    merge: str | None = None
+
+
+def row_paragraph(cells: list[str]) -> str:
+    """How a table row reads as one paragraph: its non-empty cells joined by a tab."""
+    return "\t".join(" ".join(c.split("\n")) for c in cells if c)
 
 
 #: Keys a reader may put in ``Extracted.meta``.
@@ -31,6 +105,7 @@ META_KEYS = (
     "issuers",  # list[str]: 发布机构 / ContentSource
     "index_no",  # str: 索引号
     "attachments",  # list[dict(url, name, ext)]
+    "headings",  # list[str]: paragraphs the source marks as section headings (Markdown ##)
 )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from parsers.errors import EncryptedDocument, ParseError, ResourceLimitExceeded
-from parsers.readers.base import Extracted
+from parsers.readers.base import Extracted, Table, TableCell
 from parsers.readers.docx_numbering import Numbering, w
 from parsers.text import clean_paragraphs, normalize_space
 
@@ -206,6 +206,7 @@ class _Body:
     def __init__(self, numbering: Numbering) -> None:
         self.numbering = numbering
         self.paragraphs: list[str] = []
+        self.tables: list[Table] = []
 
     def paragraph_text(self, p: etree._Element) -> list[str]:
         lines = paragraph_lines(p)
@@ -246,11 +247,16 @@ class _Body:
         return " ".join(self.cell_lines(tc))
 
     def table(self, tbl: etree._Element) -> None:
+        """Each row as one paragraph (cells joined by a tab), and the table as a grid
+        (``gridSpan`` = columns a cell covers, ``vMerge`` continue = the cell above)."""
+        rows: list[list[TableCell]] = []
+        emitted: list[str] = []
         for tr in tbl.iter(w("tr")):
             parent = tr.getparent()
             if parent is not tbl and parent is not None and parent.tag != w("sdtContent"):
                 continue  # a nested table's row: read with its cell (sdt-wrapped rows are ours)
             cells: list[list[str]] = []
+            grid_row = [TableCell("", colspan=_grid_skip(tr, "gridBefore"))]
             for tc in tr:
                 if tc.tag == w("sdt"):
                     tcs = list(tc.iter(w("tc")))
@@ -259,19 +265,39 @@ class _Body:
                 else:
                     continue
                 for cell in tcs:
+                    span = cell.find(f"{w('tcPr')}/{w('gridSpan')}")
+                    colspan = int(span.get(w("val"), "1")) if span is not None else 1
                     vmerge = cell.find(f"{w('tcPr')}/{w('vMerge')}")
                     if vmerge is not None and vmerge.get(w("val"), "continue") == "continue":
+                        grid_row.append(TableCell("", colspan=colspan, merge="up"))
                         continue  # the merged cell's text is in the row that starts it
-                    cells.append(self.cell_lines(cell))
+                    lines = self.cell_lines(cell)
+                    cells.append(lines)
+                    grid_row.append(TableCell("\n".join(lines), colspan=colspan))
+            rows.append([c for c in grid_row if c.colspan > 0])
             filled = [c for c in cells if c]
             if len(filled) == 1 and len(filled[0]) > 1:
                 # A one-cell layout table (a framed body, a form box): its paragraphs are
                 # the document's paragraphs, not one table row.
                 self.paragraphs.extend(filled[0])
+                emitted.extend(filled[0])
                 continue
             row = "\t".join(" ".join(c) for c in filled)
             if row:
                 self.paragraphs.append(row)
+                emitted.append(row)
+        table = Table.from_rows(rows)
+        table.paragraphs = emitted
+        self.tables.append(table)
+
+
+def _grid_skip(tr: etree._Element, name: str) -> int:
+    """Grid columns a row leaves out before its first cell (``w:gridBefore``)."""
+    el = tr.find(f"{w('trPr')}/{w(name)}")
+    try:
+        return int(el.get(w("val"), "0")) if el is not None else 0
+    except ValueError:
+        return 0
 
 
 def read_docx(data: bytes) -> Extracted:
@@ -294,4 +320,6 @@ def read_docx(data: bytes) -> Extracted:
         raise ParseError("corrupt DOCX: the document has no body")
     walker = _Body(Numbering(numbering_xml, styles_xml))
     walker.block(body)
-    return Extracted(format="docx", paragraphs=clean_paragraphs(walker.paragraphs))
+    return Extracted(
+        format="docx", paragraphs=clean_paragraphs(walker.paragraphs), tables=walker.tables
+    )

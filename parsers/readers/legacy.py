@@ -4,6 +4,15 @@ We do not parse the binary formats ourselves: LibreOffice does it far better. Wh
 not installed we refuse the file with a message that says how to fix that.
 An OLE2 container holding an ``EncryptedPackage`` stream is a password-protected
 DOCX/XLSX (Office wraps encrypted OOXML in OLE2), so it is reported as encrypted.
+
+LibreOffice runs with **no network**: a document can link an image by URL (an INCLUDEPICTURE
+field), and converting it made LibreOffice send OPTIONS, HEAD and GET to that URL — a request
+to any address, around the fetcher's SSRF guard (issue 12). Profile settings do not stop it
+(``BlockUntrustedRefererLinks`` and "never update links" still let HEAD through, tried on 7.4),
+so the conversion runs in a fresh network namespace (``unshare -n``, or ``unshare -rn`` as an
+unprivileged user), where not even loopback is up. Where no namespace can be made (a container
+without user namespaces) the file is refused, unless the operator sets
+``RADAR_LIBREOFFICE_NETWORK=allow``.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from parsers.errors import EncryptedDocument, ParseError, ResourceLimitExceeded, UnsupportedFormat
@@ -22,13 +32,50 @@ from parsers.readers.sniff import ENCRYPTED_PACKAGE
 CONVERT_TIMEOUT_S = 60
 
 
+#: ``RADAR_LIBREOFFICE_NETWORK=allow`` lets LibreOffice run without a network namespace.
+NETWORK_ENV = "RADAR_LIBREOFFICE_NETWORK"
+
+
 def soffice_path() -> str | None:
     """The LibreOffice binary on PATH, if any."""
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+@lru_cache(maxsize=1)
+def no_network_prefix() -> tuple[str, ...] | None:
+    """The command prefix that runs a program without network (``unshare -n`` as root,
+    ``unshare -rn`` otherwise), or None when this system cannot make a network namespace."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    for flags in ("-n", "-rn"):
+        try:
+            probe = subprocess.run(
+                [unshare, flags, "true"], capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return (unshare, flags)
+    return None
+
+
+def _isolation() -> tuple[str, ...]:
+    prefix = no_network_prefix()
+    if prefix is not None:
+        return prefix
+    if os.environ.get(NETWORK_ENV, "").strip().lower() == "allow":
+        return ()
+    raise UnsupportedFormat(
+        "legacy Word/WPS file: LibreOffice cannot be cut off from the network here (unshare -n"
+        f" failed), and a linked image would make it fetch URLs; set {NETWORK_ENV}=allow to"
+        " convert anyway"
+    )
+
+
 def convert_to_docx(data: bytes, soffice: str, timeout_s: float = CONVERT_TIMEOUT_S) -> bytes:
-    """Run ``soffice --headless --convert-to docx`` in a private temp dir and profile."""
+    """Run ``soffice --headless --convert-to docx`` in a private temp dir and profile, in a
+    network namespace of its own (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="radar-legacy-") as tmp:
         src = Path(tmp, "input.doc")
         src.write_bytes(data)
@@ -37,6 +84,7 @@ def convert_to_docx(data: bytes, soffice: str, timeout_s: float = CONVERT_TIMEOU
         # A private profile: concurrent conversions with a shared profile lock each other out.
         profile = Path(tmp, "profile").as_uri()
         cmd = [
+            *_isolation(),
             soffice,
             f"-env:UserInstallation={profile}",
             "--headless",

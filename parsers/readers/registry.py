@@ -6,21 +6,31 @@ what is supported).
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from parsers.errors import RadarError, UnsupportedFormat
 from parsers.readers.base import Extracted, Reader
-from parsers.readers.docx import read_docx
-from parsers.readers.html import read_html
-from parsers.readers.legacy import read_legacy
-from parsers.readers.pdf import read_pdf
 from parsers.readers.sniff import sniff
-from parsers.readers.txt import read_txt
+
+
+def _lazy(module: str, name: str) -> Reader:
+    """A reader whose module is imported on its first file: a PDF never pays for bs4/lxml,
+    a TXT never for pdfium (the sandbox worker keeps what it imported warm)."""
+
+    def read(data: bytes) -> Extracted:
+        reader: Reader = getattr(import_module(module), name)
+        return reader(data)
+
+    read.__name__ = name
+    return read
+
 
 READERS: dict[str, Reader] = {
-    "pdf": read_pdf,
-    "docx": read_docx,
-    "html": read_html,
-    "txt": read_txt,
-    "legacy": read_legacy,
+    "pdf": _lazy("parsers.readers.pdf", "read_pdf"),
+    "docx": _lazy("parsers.readers.docx", "read_docx"),
+    "html": _lazy("parsers.readers.html", "read_html"),
+    "txt": _lazy("parsers.readers.txt", "read_txt"),
+    "legacy": _lazy("parsers.readers.legacy", "read_legacy"),
 }
 
 

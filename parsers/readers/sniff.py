@@ -11,7 +11,7 @@ import re
 import zipfile
 
 from parsers.errors import ParseError, UnsupportedFormat
-from parsers.text import bom_encoding
+from parsers.text import bom_encoding, decode_lenient
 
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -59,18 +59,23 @@ def _binary(head: bytes) -> bool:
 
 
 def looks_like_text(data: bytes) -> bool:
-    """True if the bytes decode strictly as UTF-8/UTF-16(BOM)/GB18030 without control codes."""
+    """True if the bytes decode as UTF-8/UTF-16(BOM)/GB18030, bar a few bad bytes
+    (``parsers.text.decode_lenient``), without control codes."""
     sample = data[:65536]
     bom = bom_encoding(sample)
     candidates = [bom[0]] if bom else ["utf-8", "gb18030"]
     for name in candidates:
-        try:
-            text = sample[bom[1] :].decode(name) if bom else sample.decode(name)
-        except UnicodeDecodeError as exc:
-            # A sample cut in the middle of a multi-byte character is still text.
-            if exc.start < len(sample) - 4 or bom:
+        if bom:
+            try:
+                text = sample[bom[1] :].decode(name)
+            except UnicodeDecodeError:
                 continue
-            text = sample[: exc.start].decode(name, errors="ignore")
+        else:
+            # A few bad bytes (a stray byte, a sample cut inside a character) are still text.
+            decoded = decode_lenient(sample, name)
+            if decoded is None:
+                continue
+            text = decoded[0]
         if not text.strip():
             continue
         if len(_CONTROL.findall(text)) <= len(text) // 1000:

@@ -14,10 +14,8 @@ class Vocab:
     task_sections: tuple[str, ...]
     units_required_sections: tuple[str, ...]
     goal_sections: tuple[str, ...]
+    stage_sections: tuple[str, ...]
     context_sections: tuple[str, ...]
-    unit_labels: tuple[tuple[str, str], ...]
-    unit_separators: str
-    unit_trailing_noise: tuple[str, ...]
     agency_suffixes: tuple[str, ...]
     title_endings: tuple[str, ...]
     plan_words: tuple[str, ...]
@@ -36,17 +34,13 @@ def vocab() -> Vocab:
     raw = tomllib.loads(
         resources.files("parsers").joinpath("data/structure.toml").read_text(encoding="utf-8")
     )
-    s, u, m = raw["sections"], raw["units"], raw["metadata"]
+    s, m = raw["sections"], raw["metadata"]
     return Vocab(
         task_sections=tuple(s["task"]),
         units_required_sections=tuple(s["units_required"]),
         goal_sections=tuple(s["goal"]),
+        stage_sections=tuple(s["stage"]),
         context_sections=tuple(s["context"]),
-        unit_labels=tuple(
-            (label, role) for label, role in sorted(u["labels"], key=lambda p: -len(p[0]))
-        ),
-        unit_separators=u["separators"],
-        unit_trailing_noise=tuple(sorted(u["trailing_noise"], key=len, reverse=True)),
         agency_suffixes=tuple(sorted(m["agency_suffixes"], key=len, reverse=True)),
         title_endings=tuple(sorted(m["title_endings"], key=len, reverse=True)),
         plan_words=tuple(m["plan_words"]),

@@ -36,7 +36,13 @@ class ScriptedHandler:
 
     messages: list[EmailMessage] = field(default_factory=list)
     data_script: list[str] = field(default_factory=list)
+    #: The answer to DATA once ``data_script`` is used up (``"421 …"``: a long outage).
+    data_default: str = "ok"
     rcpt_replies: dict[str, str] = field(default_factory=dict)
+    #: The reply every MAIL FROM gets (a relay-wide refusal such as "554 5.7.1 …"), if set.
+    mail_reply: str | None = None
+    #: Seconds every accepted DATA takes (a slow relay), before it is stored.
+    data_delay: float = 0.0
     sleep_seconds: float = 2.0
     connections: int = 0
 
@@ -46,6 +52,15 @@ class ScriptedHandler:
         self.connections += 1
         session.host_name = hostname
         return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -57,12 +72,14 @@ class ScriptedHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        action = self.data_script.pop(0) if self.data_script else "ok"
+        action = self.data_script.pop(0) if self.data_script else self.data_default
         if action == "sleep":
             await asyncio.sleep(self.sleep_seconds)
             return "451 4.4.2 timed out, not stored"
         if action != "ok":
             return action
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(msg)  # type: ignore[arg-type]
         return "250 2.0.0 accepted"
@@ -75,16 +92,43 @@ class ScriptedHandler:
 
 
 class SmtpServer:
-    """Start/stop an aiosmtpd Controller on a fixed port (stop = connection refused)."""
+    """Start/stop an aiosmtpd Controller on a fixed port (stop = connection refused).
 
-    def __init__(self, handler: ScriptedHandler) -> None:
+    With ``password`` set the server offers AUTH (without TLS, on loopback) and accepts only
+    ``radar``/``password``: a wrong one gets ``535``.
+    """
+
+    def __init__(self, handler: ScriptedHandler, *, password: str | None = None) -> None:
         self.handler = handler
         self.port = free_port()
+        self.password = password
         self._controller: Any = None
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}?timeout=1"
+
+    def url_with(self, password: str, *, timeout: float = 1) -> str:
+        return f"smtp://radar:{password}@127.0.0.1:{self.port}?timeout={timeout}"
+
+    def _auth_kwargs(self) -> dict[str, Any]:
+        if self.password is None:
+            return {}
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        expected = self.password
+
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+        ) -> AuthResult:
+            ok = (
+                isinstance(data, LoginPassword)
+                and data.login == b"radar"
+                and data.password == expected.encode()
+            )
+            return AuthResult(success=ok, handled=False)
+
+        return {"authenticator": authenticator, "auth_require_tls": False}
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller
@@ -93,7 +137,11 @@ class SmtpServer:
         for _ in range(50):
             try:
                 self._controller = Controller(
-                    self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=5
+                    self.handler,
+                    hostname="127.0.0.1",
+                    port=self.port,
+                    ready_timeout=5,
+                    **self._auth_kwargs(),
                 )
                 self._controller.start()
                 return
@@ -130,7 +178,11 @@ class HttpServer:
         import uvicorn
 
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        # As `radar web` and `radar serve` run it: uvicorn does not rewrite the client from
+        # X-Forwarded-For (the app believes it only from RADAR_TRUSTED_PROXIES).
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

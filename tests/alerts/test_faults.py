@@ -46,9 +46,11 @@ def test_connection_refused_then_recovered(
     seed_revision(session_factory, E2E_SUBSCRIBERS)
     smtp.stop()
     report = send_due(session_factory, transport=SmtpTransport.from_url(smtp.url))
-    assert report.retrying == EXPECTED_EMAILS and report.sent == 0
+    # Refused is an operator problem: every row waits, none spends an attempt.
+    assert report.waiting == EXPECTED_EMAILS and report.sent == 0 and report.dead == 0
+    assert report.operator_error and "refused" in report.operator_error.lower()
     rows = _rows(session_factory)
-    assert all(r.status == "retrying" and r.attempts == 1 for r in rows)
+    assert all(r.status == "retrying" and r.attempts == 0 for r in rows)
     assert all("refused" in (r.last_error or "").lower() for r in rows), rows[0].last_error
     now = datetime.now(UTC)
     assert all(r.next_attempt_at is not None for r in rows)

@@ -15,11 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def radar_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a radar subprocess on ``home``: its own Prefect home and a free
+    Prefect port (the default 4200 may be taken by another test or a real serve)."""
+    from flows.service import free_port
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         RADAR_HOME=str(home),
         PREFECT_HOME=str(home / "prefect"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        RADAR_PREFECT_PORT=str(free_port()),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -340,3 +340,13 @@ def test_per_host_concurrency_cap(site: FixtureSite) -> None:
         elapsed = time.monotonic() - started
     assert not errors
     assert elapsed >= 0.6  # one at a time: 3 x 0.2 s
+
+
+def test_a_gbk_page_served_as_latin1_decodes_like_the_parser_does() -> None:
+    """Servers send ``charset=iso-8859-1`` by default; iso-8859-1 decodes any byte, so
+    trusting it gave mojibake. The fetch path now uses the parser's decoder."""
+    from parsers.text import decode_text
+
+    page = "<html><body><p>关于印发成都市元宇宙产业发展行动方案的通知</p></body></html>"
+    data = page.encode("gbk")
+    assert decode_html(data, "ISO-8859-1") == page == decode_text(data)

@@ -1,10 +1,9 @@
 """subscriptions.webhook_url: the JSON webhook channel beside email
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-27 18:20:00
 
-(Numbered 0003: 0002 is another branch's; the lead sets down_revision when merging.)
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,266 @@
+"""Tables flattened one cell per paragraph, rebuilt into the table model.
+
+Web pages and Markdown conversions of Word files often keep a task table as a run of
+paragraphs, one per cell (sh_bs 附件1, sh_jtw_2024-12-31 and sh_jtw_2024-12-25 in the
+Shanghai Markdown corpus, zj_wz_longwan and hb_yunyang pages): the header cells (some
+split over two paragraphs: ``牵头`` / ``部门``), then the rows. Merged cells print once,
+so a row may print fewer cells than the header has columns; a cell with a line break
+prints two paragraphs.
+
+The rebuild: the header run gives the columns (vocabulary of
+:mod:`parsers.structure.tables`); rows are found by their key, a 序号 counting 1, 2, 3…
+or the task cell's own numbering ``（1）``, ``（2）``…; within a row, cells are placed
+by what they look like: unit lists go to the unit columns (in order), a date to the
+deadline column, short figures to the detail columns, text to the text columns (right
+aligned, so a missing leading cell is the merged one from the row above). Cells left
+of the key (category cells) are the text that follows the previous row's last unit
+cell. A ``一、…`` paragraph between rows is a group row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from parsers.readers.base import Table
+from parsers.structure.tables import column_kind, header_vocab, squeeze
+from parsers.structure.vocab import vocab
+
+_BARE_MARKER = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]?$")
+_KEY_NUM = re.compile(r"^\d{1,3}$")
+_TASK_KEY = re.compile(r"^[（(](\d{1,3})[）)]")
+_GROUP = re.compile(r"^[一二三四五六七八九十]{1,3}、")
+_DATE = re.compile(r"^(?:19|20)\d{2}年(?:\d{1,2}月)?(?:底|前|中旬|上旬|下旬|起)?$")
+_FIGURE = re.compile(r"^[\d.,%/～~—\-万亿千百个元吨人项家条公里平方米辆座台处]+$")
+_SENTENCE = re.compile(r"[。；;：:]")
+_EXTRA_SUFFIXES = ("处", "处室", "单位", "机关", "机构", "协会", "企业", "街镇", "各区")
+
+
+def _looks_like_units(text: str) -> bool:
+    """A unit cell: every name in it has an agency ending or starts with 各 (or '—')."""
+    t = text.strip()
+    if t in header_vocab().empty:
+        return True
+    if not t or _SENTENCE.search(t) or len(t) > 80:
+        return False
+    parts = [p for p in re.split(r"[、，,；;]", t) if p.strip()]
+    if not parts:
+        return False
+    suffixes = (*vocab().agency_suffixes, *_EXTRA_SUFFIXES)
+    for part in parts:
+        bare = re.sub(r"[（(][^）)]*[）)]?", "", part).strip(" *＊")
+        if not bare or len(bare) > 25:
+            return False
+        if not (bare.startswith("各") or bare.endswith(suffixes)):
+            return False
+    return True
+
+
+def _cell_type(text: str) -> str:
+    if _looks_like_units(text):
+        return "U"
+    if _DATE.match(text):
+        return "D"
+    if len(text) <= 16 and _FIGURE.match(squeeze(text)):
+        return "N"
+    return "T"
+
+
+def _header(paras: list[str], start: int) -> tuple[list[str], int] | None:
+    """The header cells starting at ``start`` (split cells joined) and where rows begin."""
+    cells: list[str] = []
+    i = start
+    while i < len(paras):
+        p = squeeze(paras[i])
+        if not p or len(p) > 16 or _BARE_MARKER.match(p) or _SENTENCE.search(p) or "，" in p:
+            break
+        nxt = squeeze(paras[i + 1]) if i + 1 < len(paras) else ""
+        short = 0 < len(nxt) <= 4 and not _BARE_MARKER.match(nxt)
+        joined = column_kind(p + nxt) if short and len(p + nxt) <= 16 else None
+        exact = any(p + nxt == w for w, _, _ in header_vocab().words)
+        if joined and (exact or column_kind(p) is None or column_kind(nxt) is None):
+            cells.append(p + nxt)
+            i += 2
+            continue
+        cells.append(p)
+        i += 1
+    kinds = [column_kind(c) for c in cells]
+    if sum(1 for k in kinds if k) < 3 or sum(1 for k in kinds if k) * 2 < len(cells):
+        return None
+    if not any(k and k[0] == "units" for k in kinds) or not any(
+        k and k[0] == "task" for k in kinds
+    ):
+        return None
+    return cells, i
+
+
+def _keys(paras: list[str], start: int, by_seq: bool, limit: int) -> list[int]:
+    """Paragraph indices of the row keys: 1, 2, 3… (序号) or （1）, （2）… (task cells)."""
+    keys: list[int] = []
+    expected = 1
+    i = start
+    while i < len(paras):
+        p = paras[i].strip()
+        if by_seq:
+            hit = bool(_KEY_NUM.match(p)) and int(p) == expected
+        else:
+            m = _TASK_KEY.match(p)
+            hit = m is not None and int(m.group(1)) == expected
+        if hit:
+            keys.append(i)
+            expected += 1
+        elif keys and i - keys[-1] > limit:
+            break
+        i += 1
+    return keys
+
+
+def _place(cells: list[str], kinds: list[str]) -> list[str | None]:
+    """Cells of one row (after its key) into columns; None = not printed (merged above)."""
+    out: list[str | None] = [None] * len(kinds)
+    units = [i for i, k in enumerate(kinds) if k == "units"]
+    typed = [(c, _cell_type(c)) for c in cells]
+    # Unit paragraphs: a name list broken after 、 is one cell.
+    merged: list[tuple[str, str]] = []
+    for c, t in typed:
+        if merged and merged[-1][1] == "U" and t == "U" and merged[-1][0].endswith("、"):
+            merged[-1] = (merged[-1][0] + c, "U")
+        else:
+            merged.append((c, t))
+    u_cells = [c for c, t in merged if t == "U"]
+    first_u = next((k for k, (_, t) in enumerate(merged) if t == "U"), len(merged))
+    before = [(c, t) for c, t in merged[:first_u]]
+    after = [(c, t) for c, t in merged[first_u:] if t != "U"]
+    if u_cells and units:
+        if len(u_cells) <= len(units):
+            for col, c in zip(units, u_cells, strict=False):
+                out[col] = c
+            for col in units[len(u_cells) :]:
+                out[col] = ""
+        else:  # more unit paragraphs than columns: extras join the second column
+            extra = len(u_cells) - len(units) + 1
+            out[units[0]] = u_cells[0]
+            spill = units[1] if len(units) > 1 else units[0]
+            out[spill] = "\n".join(u_cells[1 : 1 + extra])
+            for col, c in zip(units[2:], u_cells[1 + extra :], strict=False):
+                out[col] = c
+    first_unit = units[0] if units else len(kinds)
+    text_cols = [i for i in range(first_unit) if kinds[i] in ("category", "task")]
+    detail_cols = [i for i, k in enumerate(kinds) if k == "detail"]
+    texts = [c for c, t in before if t == "T"]
+    figures = [c for c, t in before if t in ("N", "D")]
+    if len(texts) > len(text_cols) and text_cols:
+        keep = len(text_cols) - 1
+        texts = [*texts[:keep], "\n".join(texts[keep:])]
+    for col, c in zip(text_cols[len(text_cols) - len(texts) :], texts, strict=False):
+        out[col] = c
+    rest = figures + [c for c, t in after if t in ("T", "N")]
+    for col, c in zip(detail_cols, rest, strict=False):
+        out[col] = c
+    if len(rest) > len(detail_cols) and detail_cols:
+        out[detail_cols[-1]] = "\n".join(rest[len(detail_cols) - 1 :])
+    deadline = next((i for i, k in enumerate(kinds) if k == "deadline"), None)
+    for c, t in after:
+        if t == "D" and deadline is not None:
+            out[deadline] = c
+    return out
+
+
+def _build(header: list[str], rows: list[tuple[str | None, list[str | None]]]) -> Table:
+    """Grid from placed rows; a None cell copies the cell above (a merged cell)."""
+    grid = [list(header)]
+    inherited = [[False] * len(header)]
+    for group, row in rows:
+        if group is not None:
+            grid.append([group] * len(header))
+            inherited.append([False] + [True] * (len(header) - 1))
+        prev = grid[-1] if len(grid) > 1 and not (group is not None) else None
+        prev = grid[-2] if group is not None and len(grid) > 2 else prev
+        texts, flags = [], []
+        for c, cell in enumerate(row):
+            if cell is None:
+                above = prev[c] if prev is not None and prev is not grid[0] else ""
+                texts.append(above)
+                flags.append(True)
+            else:
+                texts.append(cell)
+                flags.append(False)
+        grid.append(texts)
+        inherited.append(flags)
+    return Table(grid=grid, inherited=inherited)
+
+
+def _rebuild(paras: list[str], h_start: int) -> tuple[Table, int] | None:
+    """The table whose header starts at ``h_start`` and the index after its last cell."""
+    found = _header(paras, h_start)
+    if found is None:
+        return None
+    header, body = found
+    kinds = [(column_kind(c) or ("detail", None))[0] for c in header]
+    seq = kinds.index("seq") if "seq" in kinds else None
+    task = max(
+        (i for i, k in enumerate(kinds) if k == "task"),
+        default=0,
+        key=lambda i: (i < kinds.index("units"), i),
+    )
+    key_col = seq if seq is not None else task
+    keys = _keys(paras, body, seq is not None, limit=3 * len(header) + 8)
+    if len(keys) < 2:
+        return None
+    n_after = len(kinds) - key_col - 1
+    ends = [*keys[1:], min(len(paras), keys[-1] + 1 + n_after + 2)]
+    rows: list[tuple[str | None, list[str | None]]] = []
+    pending_pre: list[str] = [p for p in paras[body : keys[0]]]
+    for k, key in enumerate(keys):
+        segment = paras[key + 1 : ends[k]]
+        # Cells after this row's last unit cell belong to the next row (its category
+        # cells, left of the key) or are a group row (一、…).
+        last_u = max((i for i, c in enumerate(segment) if _cell_type(c) == "U"), default=-1)
+        tail: list[str] = []
+        if k + 1 < len(keys) and last_u >= 0:
+            tail_start = last_u + 1
+            after_units = kinds[kinds.index("units") :]
+            if key_col > 0 and all(x in ("units", "deadline", "person") for x in after_units):
+                tail = segment[tail_start:]
+                segment = segment[:tail_start]
+            elif key_col == 0:
+                grp = next((i for i, c in enumerate(segment) if _GROUP.match(c)), None)
+                if grp is not None and grp > last_u:
+                    tail = segment[grp:]
+                    segment = segment[:grp]
+        group = None
+        pre = pending_pre
+        if pre and key_col == 0 and _GROUP.match(pre[0]):
+            group, pre = " ".join(pre), []
+        if key_col == seq:
+            row = [paras[key], *_place(segment, kinds[key_col + 1 :])]
+        else:
+            row = _place([paras[key], *segment], kinds[key_col:])
+        left: list[str | None] = [None] * key_col
+        if pre and key_col > 0:
+            cats = pre[-key_col:] if len(pre) >= key_col else pre
+            if len(pre) > key_col:
+                cats[0] = "".join(pre[: len(pre) - key_col + 1])
+            left[key_col - len(cats) :] = cats
+        rows.append((group, left + row))
+        pending_pre = tail
+    return _build(header, rows), ends[-1]
+
+
+def recover(paragraphs: list[str]) -> tuple[list[str], list[Table]]:
+    """Find flattened task tables; return the paragraphs without them, and the tables."""
+    tables: list[Table] = []
+    kept: list[str] = []
+    i = 0
+    while i < len(paragraphs):
+        kind = column_kind(paragraphs[i]) if len(squeeze(paragraphs[i])) <= 8 else None
+        if kind is not None:
+            rebuilt = _rebuild(paragraphs, i)
+            if rebuilt is not None:
+                table, end = rebuilt
+                table.paragraphs = paragraphs[i:end]
+                tables.append(table)
+                i = end
+                continue
+        kept.append(paragraphs[i])
+        i += 1
+    return kept, tables
