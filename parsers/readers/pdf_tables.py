@@ -351,17 +351,18 @@ def page_chars(textpage: Any, height: float, tables: list[tuple[Box, list[float]
     return Chars(chars)
 
 
-def _cell_text(chars: Chars, box: Box) -> str:
+def _cell_text(chars: Chars, box: Box) -> tuple[str, tuple[int, ...]]:
     """The text of one cell from its characters: wrapped lines joined, paragraph ends kept.
 
     A line that stops short of the cell's right edge ends a paragraph of the cell
     (``综合规划`` / ``处`` is one name wrapped, ``设施运行处`` / ``设施养护处`` two); the
-    text layer alone cannot tell them apart, the geometry can.
+    text layer alone cannot tell them apart, the geometry can. Also returned: the offsets
+    in the text where two lines were joined as wrapped (``Table.wraps``).
     """
     x0, top, x1, bottom = box
     inside = [c for c in chars.between(top, bottom) if x0 <= c["cx"] <= x1]
     if not inside:
-        return ""
+        return "", ()
     inside.sort(key=lambda c: (round(c["top"]), c["x0"]))
     lines: list[list[dict[str, Any]]] = []
     for c in inside:
@@ -375,13 +376,20 @@ def _cell_text(chars: Chars, box: Box) -> str:
     pad = min(min(c["x0"] for c in line) for line in lines) - x0
     right = x1 - max(pad, 0.0)
     out = ""
+    wraps: list[int] = []
     for line in lines:
         line.sort(key=lambda c: c["x0"])
         text = normalize_space("".join(c["text"] for c in line))
-        out = join_wrapped(out, text) if out and not out.endswith("\n") else out + text
+        if out and not out.endswith("\n"):
+            out = join_wrapped(out, text)
+            wraps.append(len(out) - len(text))
+        else:
+            out += text
         if right - max(c["x1"] for c in line) > 1.2 * size:
             out += "\n"
-    return out.strip()
+    lead = len(out) - len(out.lstrip())
+    stripped = out.strip()
+    return stripped, tuple(k - lead for k in wraps if 0 < k - lead < len(stripped))
 
 
 def _grid(table: Any, chars: Chars) -> Table:
@@ -390,12 +398,16 @@ def _grid(table: Any, chars: Chars) -> Table:
     cells = [tuple(float(v) for v in c) for c in table.cells]
     columns = table.columns  # a property that regroups every cell on each access
     rows: list[list[TableCell]] = []
+    wraps: dict[str, tuple[int, ...]] = {}
     for row in table.rows:
         out: list[TableCell] = []
         for c, box in enumerate(row.cells):
             if box is not None:
                 x0, top, x1, bottom = (float(v) for v in box)
-                out.append(TableCell(_cell_text(chars, (x0, top, x1, bottom))))
+                text, at = _cell_text(chars, (x0, top, x1, bottom))
+                if at:
+                    wraps[text] = at
+                out.append(TableCell(text))
                 continue
             col = columns[c].bbox if c < len(columns) else None
             cy = (row.bbox[1] + row.bbox[3]) / 2
@@ -408,7 +420,9 @@ def _grid(table: Any, chars: Chars) -> Table:
             else:
                 out.append(TableCell(""))
         rows.append(out)
-    return Table.from_rows(rows)
+    grid = Table.from_rows(rows)
+    grid.wraps = wraps
+    return grid
 
 
 def _bbox(table: Any) -> Box:
@@ -475,6 +489,7 @@ def continued(tables: list[Table]) -> list[Table]:
         prev.grid.extend(grid)
         prev.inherited.extend(inherited)
         prev.paragraphs.extend(t.paragraphs)
+        prev.wraps.update(t.wraps)
     return out
 
 
