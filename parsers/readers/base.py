@@ -111,6 +111,7 @@ META_KEYS = (
     "issuers",  # list[str]: 发布机构 / ContentSource
     "index_no",  # str: 索引号
     "attachments",  # list[dict(url, name, ext)]
+    "headings",  # list[str]: paragraphs the source marks as section headings (Markdown ##)
 )
 
 

@@ -6,6 +6,8 @@ sees the same paragraphs as for the TXT/DOCX/PDF of the same content:
 - the YAML front matter (``标题``/``文号``/``发布单位``/``发布日期``…) goes into
   :attr:`Extracted.meta` under the keys the metadata stage already reads (``META_KEYS``);
 - ``#`` headings become plain paragraphs (their text is the heading as printed: ``一、…``);
+  the ``##``… ones are also listed in ``meta["headings"]``, so an unnumbered section heading
+  (``## 重点任务``) is a chapter of the outline;
 - ``> `` blockquote lines before the first heading or body line are an editor's note (the
   Shanghai-Gov-Docs-Index disclaimer: "本文正文由脚本…提取" / "依《著作权法》…"), not text;
 - inline links ``[text](url)`` keep their text, emphasis markers are dropped.
@@ -91,6 +93,7 @@ def markdown_paragraphs(text: str) -> tuple[list[str], dict[str, Any]]:
         meta = _front_matter(m.group(1))
         text = text[m.end() :]
     lines: list[str] = []
+    headings: list[str] = []
     started = False
     for raw in text.splitlines():
         if not raw.strip():
@@ -102,6 +105,10 @@ def markdown_paragraphs(text: str) -> tuple[list[str], dict[str, Any]]:
         started = True
         h = _HEADING.match(raw)
         lines.append(_inline(h.group(1) if h else raw))
+        if h and raw.lstrip().startswith("##"):
+            headings.append(lines[-1])  # '#' is the document title, '##'… are its sections
+    if headings:
+        meta["headings"] = headings
     return lines, meta
 
 

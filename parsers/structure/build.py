@@ -10,11 +10,16 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
+from parsers.structure.replies import reply_tasks
 from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
 from parsers.targets import extract_targets, is_threshold_heading
 
+#: A document of rules (办法/规定/细则/条例…, 试行/暂行 or issued by a notice): its 第X条 are rules.
+_RULES_TITLE = re.compile(
+    r"(办法|规定|细则|条例|规则|章程|准则)(?:[（(][^）)]{1,6}[）)])?(?:》的通知)?$"
+)
 _YEAR_INTRO = re.compile(r"(?:到|至|力争到|力争|争取到|预计到|截至)\s*((?:19|20)\d{2})\s*年")
 # A stage heading that carries its year gives it to the numbers below it: "（二）建设及试运行
 # 阶段（2025年年底前）" (sh_jtw_2024-11-21), "2023年：…" / "到2025年：" stage lines of 三年行动
@@ -41,17 +46,20 @@ def _inline_title(text: str) -> str:
 
 
 def _section_kind(title: str) -> tuple[str, str] | None:
-    """("task"|"goal"|"context", matched word) for a heading title, else None."""
+    """("task"|"goal"|"stage"|"context", matched word) for a heading title, else None."""
     if len(title) > 20:
         return None
     v = vocab()
     for kind, words in (
         ("goal", v.goal_sections),
         ("context", v.context_sections),
+        ("stage", v.stage_sections),
         ("task", v.task_sections),
     ):
         for word in words:
-            if word in title and (kind != "goal" or len(title) <= 12):
+            if kind == "goal" and (title.endswith(word) and len(title) <= 12):
+                return kind, word
+            if kind != "goal" and word in title:
                 return kind, word
     return None
 
@@ -79,7 +87,9 @@ def _lead_kind(lead: str) -> tuple[str, str] | None:
 def _classify(node: Node) -> tuple[str, str] | None:
     """The innermost section kind that applies to a node (itself if it is a bare heading)."""
     chain = node.ancestors()
-    if "。" not in node.text:
+    # A heading names its section; a leaf item's own words do not (（三）持续推进重点项目整治
+    # is an item of 工作要求, not a 重点项目 section), except a top-level chapter.
+    if "。" not in node.text and (any(c.style != "inline" for c in node.children) or not chain):
         chain = [*chain, node]
     for anc in reversed(chain):
         kind = _lead_kind(anc.text) if anc.style == "lead" else _section_kind(_node_title(anc))
@@ -88,14 +98,58 @@ def _classify(node: Node) -> tuple[str, str] | None:
     return None
 
 
+def _group_line(node: Node) -> list[Unit]:
+    """Units of a unit line standing alone as the last paragraph of an item's body."""
+    if not node.body:
+        return []
+    ann = find_units(node.body[-1])
+    if ann is None or ann.start != 0 or ann.end != len(node.body[-1]):
+        return []
+    return list(ann.units)
+
+
+def _share_group_units(
+    candidates: list[tuple[Node, list[Unit], list[str]]],
+) -> list[tuple[Node, list[Unit], list[str]]]:
+    """Units written once after a group of items apply to each item of the group.
+
+    ``（1）…（2）…（3）…（4）…`` followed by one ``责任单位：…`` line: the outline puts the line
+    in （4）'s body, but it closes the group. When the last item of a group ends in a unit line
+    of its own paragraph and none of its sibling tasks names units, they all take it (sh_fx
+    （四）'s three paragraphs share one line the same way; the (1)–(4) form is the held-out
+    shape named in the plans README)."""
+    by_parent: dict[int, list[int]] = {}
+    for i, (node, _, _) in enumerate(candidates):
+        by_parent.setdefault(id(node.parent), []).append(i)
+    out = list(candidates)
+    for idxs in by_parent.values():
+        last_node, _, _ = candidates[idxs[-1]]
+        siblings = last_node.parent.children if last_node.parent else []
+        if len(idxs) < 2 or siblings[-1] is not last_node:
+            continue
+        shared = _group_line(last_node)
+        if not shared or any(_own_units(candidates[i][0])[0] for i in idxs[:-1]):
+            continue
+        for i in idxs[:-1]:
+            node, _, parts = candidates[i]
+            out[i] = (node, shared, parts)
+    return out
+
+
 def _is_task(
-    node: Node, cls: tuple[str, str] | None, own: list[Unit], units: list[Unit], doc_kind: str
+    node: Node,
+    cls: tuple[str, str] | None,
+    own: list[Unit],
+    units: list[Unit],
+    doc_kind: str,
+    rules_doc: bool = False,
 ) -> bool:
     """Whether a leaf is a task, from its section's kind and its structure, not its words.
 
     - context sections (指导思想, 基本原则, 职责分工…): never;
-    - goal sections (发展目标, 预期目标…): only items that name their own units (ah_chuzhou
-      and cq_yuzhong assign each 预期目标 item to units);
+    - goal sections (发展目标, 预期目标…) and stages (实施步骤, 工作安排): only items that name
+      their own units (ah_chuzhou and cq_yuzhong assign each 预期目标 item to units,
+      sh_jtw_2025 each stage);
     - 保障措施-type sections: items written as work items that name their own units (a bare
       heading over a general paragraph is a safeguard);
     - task sections, and sections named by their content (sh_fgw 实施路径, sh_zjw 相关要求,
@@ -105,10 +159,14 @@ def _is_task(
     """
     if node.style == "annex":
         return False
+    if node.style == "article" and rules_doc:
+        # 第X条 of a 办法/规定/细则/条例 is a rule that binds, not assigned work; in a plan
+        # (方案/计划/措施) an article is a work item like any numbered one.
+        return False
     kind, word = cls or ("", "")
     if kind == "context":
         return False
-    if kind == "goal":
+    if kind in ("goal", "stage"):
         return bool(own)
     if kind == "task" and word in vocab().units_required_sections:
         # ``（一）加强组织保障。…（责任单位：…）`` is work; ``（一）加强统筹协调`` + text is not.
@@ -120,6 +178,38 @@ def _is_task(
     if doc_kind in ("reply", "news") or node.style == "inline":
         return False
     return not _prose_chapter(node)
+
+
+def _is_leaf(node: Node, whole: bool) -> bool:
+    """A leaf of the outline. In a plan an item whose only children are its own ``一是…二是…``
+    sentences is one task (sh_fx （二）, sh_jd （三） whose 一是规模/二是整治重要性 are selection
+    criteria); a reply's 一是… commitments stay separate items."""
+    if whole and node.style == "inline":
+        return False
+    if whole and node.children and all(c.style == "inline" for c in node.children):
+        return node.parent is None or node.style != "lead"
+    return node.is_leaf
+
+
+def _first_safeguard_chapter(
+    nodes: list[Node], classified: dict[int, tuple[str, str] | None], whole: bool
+) -> list[tuple[Node, list[Unit], list[str]]]:
+    """No task anywhere: the first 工作要求/保障措施-type chapter holds the work items (sh_jd
+    二、工作要求 before 四、保障措施), the way a plan with only one such chapter does."""
+    required = vocab().units_required_sections
+    chapter: Node | None = None
+    out: list[tuple[Node, list[Unit], list[str]]] = []
+    for node in nodes:
+        cls = classified[id(node)]
+        if not (_is_leaf(node, whole) and cls and cls[1] in required):
+            continue
+        top = node.ancestors()[0] if node.ancestors() else node
+        if chapter is None:
+            chapter = top
+        if top is chapter:
+            units, parts = _own_units(node)
+            out.append((node, units or _inherited_units(node), parts))
+    return out
 
 
 def _prose_chapter(node: Node) -> bool:
@@ -134,7 +224,9 @@ def _own_units(node: Node) -> tuple[list[Unit], list[str]]:
     """Units annotated on the item itself (its line and its body), and its text without them."""
     units: list[Unit] = []
     parts: list[str] = []
-    for para in [node.text, *node.body]:
+    # An item read whole includes its 一是…二是… sentences (see _is_leaf).
+    inline = [f"{c.label}{c.text}" for c in node.children if c.style == "inline"]
+    for para in [node.text, *node.body, *inline]:
         ann = find_units(para)
         if ann:
             for u in ann.units:
@@ -223,6 +315,23 @@ def _goal_intro_year(node: Node, cls: tuple[str, str] | None) -> tuple[int | Non
     return int(m.group(1)), section is not node or lead[-1].rstrip().endswith(("：", ":"))
 
 
+# A heading that is itself a deadline: "（一）建设筹备阶段（2024年年底前）" (sh_jtw_2024-11-21),
+# "（一）2023年4月底前" (sh_jtw_2023-04-17 三、时间节点).
+_HEADING_DEADLINE = re.compile(
+    r"(?:到|至)?\s*((?:19|20)\d{2})\s*年\s*(?:年?底前|末前|前|(?:\d{1,2}月)?(?:底|末)?前)"
+)
+
+
+def heading_deadline(node: Node, title: str, targets: list[Target]) -> list[Target]:
+    """The deadline of a stage item whose heading carries it and whose body states none, so
+    that moving the stage's year is a goal change (2024年年底前 -> 2025年年底前)."""
+    m = _HEADING_DEADLINE.search(_node_title(node))
+    if not m or any(t.year == int(m.group(1)) for t in targets):
+        return []
+    name = re.sub(r"[（(][^）)]*[）)]", "", title).strip() or title
+    return [Target(text=_node_title(node), metric=name, year=int(m.group(1)))]
+
+
 def heading_year(node: Node) -> int | None:
     """The year written on the nearest enclosing stage heading, if any."""
     for anc in [node, *reversed(node.ancestors())]:
@@ -232,13 +341,18 @@ def heading_year(node: Node) -> int | None:
     return None
 
 
+def _task_targets(node: Node, title: str, text: str) -> list[Target]:
+    targets = _dedupe(extract_targets(text, default_year=heading_year(node)))
+    return heading_deadline(node, title, targets) + targets
+
+
 def build_document(extracted: Extracted) -> ParsedDocument:
     raw_paras, table_tasks = take_task_tables(extracted)
     paras = clean_paragraphs(raw_paras)
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
-    meta = extract_metadata(paras, container_title=cmeta.get("title"))
+    meta = extract_metadata(paras, container=cmeta)
     # An attachment line the metadata took stays as a bare 附件 mark: the outline ends the
     # body there (what follows is the attachment, not the last chapter).
     body = _split_closing(
@@ -248,7 +362,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             if i not in meta.consumed or ANNEX.match(p)
         ]
     )
-    preamble, root = build_outline(body)
+    headings = frozenset(clean_paragraph(h) for h in cmeta.get("headings") or [])
+    preamble, root = build_outline(body, headings)
     extract = extract_targets
     forward_only = meta.kind in ("news", "reply")
     nodes = root.walk()
@@ -258,14 +373,24 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     classified: dict[int, tuple[str, str] | None] = {}
     for node in nodes:
         classified[id(node)] = _classify(node)
-    if meta.kind != "news":
-        for node in nodes:
-            if not node.is_leaf:
-                continue
-            own, parts = _own_units(node)
-            units = own or _inherited_units(node)
-            if _is_task(node, classified[id(node)], own, units, meta.kind):
-                candidates.append((node, units, parts))
+    whole = meta.kind != "reply"
+    rules_doc = bool(_RULES_TITLE.search(meta.title or cmeta.get("title") or ""))
+    for node in nodes:
+        if not _is_leaf(node, whole):
+            continue
+        own, parts = _own_units(node)
+        units = own or _inherited_units(node)
+        if meta.kind == "news":
+            # A news item quoting a task division: its items that name units are tasks
+            # (sn_2015 "(省农业厅牵头)", cq_yuzhong 牵头单位/责任单位 lines).
+            ok = bool(own) and classified[id(node)] is None
+        else:
+            ok = _is_task(node, classified[id(node)], own, units, meta.kind, rules_doc)
+        if ok:
+            candidates.append((node, units, parts))
+    if not candidates and meta.kind != "news":
+        candidates = _first_safeguard_chapter(nodes, classified, whole)
+    candidates = _share_group_units(candidates)
 
     tasks: list[Task] = []
     task_ids = set()
@@ -286,10 +411,19 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 text=text,
                 units=units,
                 # A task states future work by definition, even in a reply or news item.
-                targets=_dedupe(extract(text, default_year=heading_year(node))),
+                targets=_task_targets(node, title, text),
             )
         )
 
+    if meta.kind == "reply":
+        # A reply's outline items count as its commitments only under a next-step heading or
+        # lead-in (二、下一步工作); other numbered items report what was done.
+        planned = [
+            t
+            for (node, _, _), t in zip(candidates, tasks, strict=True)
+            if (classified[id(node)] or ("",))[0] == "task"
+        ]
+        tasks = reply_tasks(body, meta, planned)
     tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
@@ -303,6 +437,11 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             continue  # conditions, types, scope: thresholds, not goals
         intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
         own_year = heading_year(node)
+        # A goal section states goals whatever the document's kind: a 函 that works as a plan
+        # (sh_zjw_2024-02-01 一、工作目标: 新增城市建成区50平方公里), a news page quoting a
+        # plan's 预期目标 (cq_yuzhong_2023), have no forward word in their goal lines.
+        cls = classified[id(node)]
+        in_goals = bool(cls and cls[0] == "goal")
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
             # The year of a dated lead (到2025年，…：) covers the items it introduces, not a
@@ -312,7 +451,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 extract(
                     strip_annotation(para, find_units(para)),
                     default_year=own_year or (intro_year if covered else None),
-                    forward_only=forward_only,
+                    forward_only=forward_only and not in_goals,
                 )
             )
 
@@ -333,7 +472,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         goals=_dedupe(goals),
         tasks=tasks,
         outline=_outline(root),
-        index_no=cmeta.get("index_no"),
+        index_no=cmeta.get("index_no") or meta.index_no,
+        units=meta.units,
         attachments=[Attachment(**a) for a in cmeta.get("attachments") or []],
         cites=meta.cites,
         source_format=extracted.format,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 from parsers.structure.vocab import vocab
 
@@ -35,6 +36,8 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(rf"^第({_CN_NUM})章\s*")),
     ("article", re.compile(rf"^第({_CN_NUM})条\s*")),
+    # ——任务1： / 任务一： (a held-out shape named in the plans README; 行动计划 "——任务N" lists)
+    ("task", re.compile(rf"^(?:[—－-]{{1,2}}\s*)?任务\s*(\d{{1,3}}|{_CN_NUM})\s*[：:、.]\s*")),
     ("cn", re.compile(rf"^({_CN_NUM})\s*[、．.](?![\d一二三四五六七八九十])\s*")),
     ("pcn", re.compile(rf"^[（(]\s*({_CN_NUM})\s*[）)]\s*")),
     ("num", re.compile(r"^(\d{1,3})\s*(?:[.．](?!\d)|、)\s*")),
@@ -47,6 +50,7 @@ RANK = {
     "chapter": 0,
     "article": 1,
     "cn": 2,
+    "task": 3,
     "pcn": 3,
     "num": 4,
     "pnum": 5,
@@ -165,12 +169,58 @@ def split_inline(paragraph: str) -> tuple[str, list[tuple[str, int, str]]] | Non
     return lead, out
 
 
-def build_outline(paragraphs: list[str]) -> tuple[list[str], Node]:
-    """Split paragraphs into the preamble (before the first marker) and the outline tree."""
+#: Markers inside running text: 一、 （一） 1、 (ASCII brackets after NFKC too).
+_EMBEDDED = re.compile(
+    r"(?P<cn>(?<![一二三四五六七八九十百零〇第])[一二三四五六七八九十]{1,3}、)"
+    r"|(?P<pcn>[（(][一二三四五六七八九十]{1,3}[）)])"
+    r"|(?P<num>(?<![\d.第])\d{1,2}、(?!\d))"
+)
+#: A paragraph this long that holds several chapters is a whole plan flattened into one line.
+_FLAT_MIN = 300
+
+
+def _split_flattened(para: str) -> list[str]:
+    """A plan flattened into one paragraph (a document site's "内容预览": '…如下:一、组织领导成立…
+    二、目标任务…(一)园区建设目标任务1、加大…'): split before each marker that continues its
+    style's count (一、 then 二、; 1、 restarts under each （一）), as the line breaks were.
+    Needs two chapters 一、二、 in the paragraph, so a sentence that cites "一、二类" is left alone
+    (ah_huangshan; the same 内容预览 shape on other document-sharing sites)."""
+    if len(para) < _FLAT_MIN:
+        return [para]
+    expected = {"cn": 1, "pcn": 1, "num": 1}
+    cuts: list[int] = []
+    for m in _EMBEDDED.finditer(para):
+        style = m.lastgroup or ""
+        value = cn_int(re.sub(r"[^0-9一二三四五六七八九十]", "", m.group(0)))
+        if value != expected[style]:
+            continue
+        expected[style] = value + 1
+        if style == "cn":
+            expected["pcn"] = expected["num"] = 1
+        elif style == "pcn":
+            expected["num"] = 1
+        if m.start() > 0:
+            cuts.append(m.start())
+    if expected["cn"] < 3:
+        return [para]
+    bounds = [0, *cuts, len(para)]
+    return [para[a:b].strip() for a, b in pairwise(bounds) if para[a:b].strip()]
+
+
+def build_outline(
+    paragraphs: list[str], headings: frozenset[str] = frozenset()
+) -> tuple[list[str], Node]:
+    """Split paragraphs into the preamble (before the first marker) and the outline tree.
+
+    ``headings`` are paragraphs the source marked as headings (Markdown ``##``): without a
+    number of their own they are chapters, like the unnumbered chapter lines of a plain text."""
+    paragraphs = [part for para in paragraphs for part in _split_flattened(para)]
     root = Node(style=None, value=0, label="", text="")
     stack: list[Node] = [root]
     preamble: list[str] = []
-    plain = _plain_headings(paragraphs)
+    plain = _plain_headings(paragraphs) | {
+        i for i, p in enumerate(paragraphs) if p in headings and match_marker(p) is None
+    }
     for i, para in enumerate(paragraphs):
         if i in plain:
             node = Node("plain", len(root.children) + 1, "", para, parent=root)
@@ -221,7 +271,7 @@ def _plain_headings(paragraphs: list[str]) -> set[int]:
     if any((m := match_marker(p)) is not None and m.style in ("cn", "chapter") for p in paragraphs):
         return set()
     v = vocab()
-    words = (*v.task_sections, *v.goal_sections, *v.context_sections)
+    words = (*v.task_sections, *v.goal_sections, *v.context_sections, *v.stage_sections)
     out: set[int] = set()
     for i, para in enumerate(paragraphs):
         if not 2 <= len(para) <= 12 or re.search(r"[\W\d_a-zA-Z]", para) or match_marker(para):

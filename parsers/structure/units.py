@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from parsers.schema import Unit
@@ -49,9 +49,7 @@ class UnitVocab:
     etc: str
     not_units: tuple[str, ...]
 
-    @property
-    def role_words(self) -> tuple[str, ...]:
-        return tuple(sorted((*self.lead, *self.support, *self.responsible), key=len, reverse=True))
+    role_words: tuple[str, ...]  # all of the above, longest first
 
 
 def _longest_first(items: list[str]) -> tuple[str, ...]:
@@ -78,6 +76,7 @@ def unit_vocab() -> UnitVocab:
         conjunctions=tuple(n["conjunctions"]),
         etc=n["etc"],
         not_units=tuple(n["not_units"]),
+        role_words=_longest_first([*r["lead"], *r["support"], *r["responsible"]]),
     )
 
 
@@ -112,6 +111,15 @@ def _label_re() -> re.Pattern[str]:
     )
 
 
+@cache
+def _ending_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    v = unit_vocab()
+    ends = re.compile("(?:" + "|".join(map(re.escape, v.suffixes)) + ")$")
+    false = re.compile("(?:" + "|".join(map(re.escape, v.false_endings)) + ")$")
+    return ends, false
+
+
+@lru_cache(maxsize=8192)
 def is_agency(name: str) -> bool:
     """An agency name by its form: a known ending (局, 管委会, 中心, 公司…, also before an
     alias in brackets: 市水务局（海洋局）) or a collective name (各区政府, 市级各有关部门)."""
@@ -119,12 +127,13 @@ def is_agency(name: str) -> bool:
     bare = _GLOSS.sub("", name)
     if not 2 <= len(bare) <= 40 or re.search(r"[0-9。：:，,的]", bare):
         return False
-    if any(bare.startswith(p) for p in v.collective):
-        return True
     core = re.sub(r"[（(][^（()）]*[）)]$", "", bare) or bare
-    if any(core.endswith(f) for f in v.false_endings):
-        return False
-    return any(core.endswith(s) for s in v.suffixes)
+    for prefix in v.collective:
+        # 各区, 各街镇, 各县市区: a collective of administrative levels is a unit by itself.
+        if core.startswith(prefix) and re.fullmatch(rf"[{v.levels}街道镇乡]+", core[len(prefix) :]):
+            return True
+    ends, false = _ending_res()
+    return not false.search(core) and ends.search(core) is not None
 
 
 def _split_depth0(text: str, seps: str) -> list[str]:
@@ -244,6 +253,8 @@ def _until_remark(text: str) -> str:
 def _parse_labelled(inner: str) -> list[Unit] | None:
     """``牵头单位：A；配合单位：B、C`` -> units with roles; None if no label starts it.
     A person label (牵头负责领导：金力) yields no units but still counts as a label line."""
+    if "：" not in inner and ":" not in inner:
+        return None  # every label ends in a colon
     matches = list(_label_re().finditer(inner))
     if not matches or inner[: matches[0].start()].strip(" ；;，,"):
         return None
@@ -364,10 +375,12 @@ def _sentence_end(text: str, end: int) -> bool:
     return not rest or rest[0] in "。；;，,"
 
 
+@lru_cache(maxsize=4096)
 def find_units(paragraph: str) -> UnitAnnotation | None:
     """The unit annotation of a paragraph: a whole-line label, a bracket (the last one wins:
     it closes the item), a trailing label (``…。责任单位：A、B``) or a trailing bare list
-    (``……，各区政府、临港新片区管委会``)."""
+    (``……，各区政府、临港新片区管委会``). Cached (bounded): titles, task units, inherited
+    units and goals all ask about the same paragraphs; callers must not mutate the result."""
     stripped = paragraph.strip()
     inner = stripped
     if inner and inner[0] in _OPEN and inner[-1] in _CLOSE:
@@ -392,7 +405,7 @@ def find_units(paragraph: str) -> UnitAnnotation | None:
 
 def _trailing(paragraph: str) -> UnitAnnotation | None:
     """A label or a unit list that ends the paragraph after a sentence or clause break."""
-    for m in _label_re().finditer(paragraph):
+    for m in _label_re().finditer(paragraph) if ("：" in paragraph or ":" in paragraph) else ():
         if m.start() > 0 and paragraph[m.start() - 1] in "。；; ":
             units = _parse_labelled(paragraph[m.start() :])
             if units:
@@ -402,13 +415,15 @@ def _trailing(paragraph: str) -> UnitAnnotation | None:
     if cut <= 0:
         return None
     tail = body[cut + 1 :]
+    if len(tail) > 120:
+        return None
     # Unbracketed, the list needs a known role word or two names by form (a heading's last
     # clause "…，构建多元协同的营商格局" is not a unit).
     units = _parse_verb_form(tail, open_verb=False)
     if not units:
         bare = _parse_bare(tail)
         units = bare if bare and len(bare) >= 2 else None
-    if units and len(tail) <= 120:
+    if units:
         return UnitAnnotation(units, cut + 1, len(paragraph))
     return None
 

@@ -14,6 +14,7 @@ class Vocab:
     task_sections: tuple[str, ...]
     units_required_sections: tuple[str, ...]
     goal_sections: tuple[str, ...]
+    stage_sections: tuple[str, ...]
     context_sections: tuple[str, ...]
     agency_suffixes: tuple[str, ...]
     title_endings: tuple[str, ...]
@@ -38,6 +39,7 @@ def vocab() -> Vocab:
         task_sections=tuple(s["task"]),
         units_required_sections=tuple(s["units_required"]),
         goal_sections=tuple(s["goal"]),
+        stage_sections=tuple(s["stage"]),
         context_sections=tuple(s["context"]),
         agency_suffixes=tuple(sorted(m["agency_suffixes"], key=len, reverse=True)),
         title_endings=tuple(sorted(m["title_endings"], key=len, reverse=True)),
