@@ -212,11 +212,16 @@ def _cells(points: dict[Point, tuple[set[int], set[int]]]) -> list[Box]:
         )
 
     ordered = sorted(points)
+    by_x: dict[float, list[Point]] = {}
+    by_y: dict[float, list[Point]] = {}
+    for p in ordered:
+        by_x.setdefault(p[0], []).append(p)  # by y within one x
+        by_y.setdefault(p[1], []).append(p)  # by x within one y
     cells: list[Box] = []
-    for i, pt in enumerate(ordered):
-        rest = ordered[i + 1 :]
-        below = [q for q in rest if q[0] == pt[0] and connects(pt, q)]
-        right = [q for q in rest if q[1] == pt[1] and connects(pt, q)]
+    for pt in ordered:
+        column, row = by_x[pt[0]], by_y[pt[1]]
+        below = [q for q in column[column.index(pt) + 1 :] if connects(pt, q)]
+        right = [q for q in row[row.index(pt) + 1 :] if connects(pt, q)]
         cell = next(
             (
                 (pt[0], pt[1], r[0], b[1])
@@ -273,14 +278,19 @@ class _CharReader:
     def generated(self, i: int) -> bool:
         return bool(self.raw.FPDFText_IsGenerated(self.tp, i) == 1)
 
-    def glyphs(self, text: str, first: int, last: int) -> str:
-        """The line's text without the spaces pdfium generated."""
-        piece = text[first : last + 1]
-        if " " not in piece:
-            return piece
-        return "".join(
-            ch for k, ch in enumerate(piece) if not (ch.isspace() and self.generated(first + k))
-        )
+    def runs(self, text: str, first: int, last: int) -> list[tuple[int, int]]:
+        """The line's stretches between the spaces pdfium generated (the gaps between
+        cells, or around a Latin word), as (first, last) character indices."""
+        out: list[tuple[int, int]] = []
+        start = first
+        for i in range(first, last + 1):
+            if text[i].isspace() and self.generated(i):
+                if start < i:
+                    out.append((start, i - 1))
+                start = i + 1
+        if start <= last:
+            out.append((start, last))
+        return out
 
 
 class Chars:
@@ -324,31 +334,43 @@ def page_chars(textpage: Any, height: float, tables: list[tuple[Box, list[float]
         first, last = start + lead, start + len(piece.rstrip()) - 1
         if last < first:
             continue
-        x0, _, _, _ = reader.box(first)
-        _, _, x1, _ = reader.box(last)
-        top, bottom, size = reader.vertical(first)
-        mid = (top + bottom) / 2
+        x0, y0, _, y1 = reader.box(first)
+        mid = height - (y0 + y1) / 2
+        x1 = reader.box(last)[2]
         table = next(
             (t for t in tables if t[0][1] <= mid <= t[0][3] and x0 < t[0][2] and x1 > t[0][0]),
             None,
         )
         if table is None:
             continue
-        (bx0, _, bx1, _), rules = table
-        if x0 >= bx0 and x1 <= bx1 and not any(x0 + 1 < r < x1 - 1 for r in rules):
-            kept = reader.glyphs(text, first, last)
-            if kept:
-                chars.append(_char(kept, x0, x1, top, bottom, size))
-            continue
-        for i in range(first, last + 1):
-            if text[i].isspace() and reader.generated(i):
-                continue
-            c0, _, c1, _ = reader.box(i)
-            t, b, sz = reader.vertical(i)
-            cx, cy = (c0 + c1) / 2, (t + b) / 2
-            if any(q[0] <= cx <= q[2] and q[1] <= cy <= q[3] for q, _ in tables):
-                chars.append(_char(text[i], c0, c1, t, b, sz))
+        for a, b in reader.runs(text, first, last):
+            chars.extend(_run_chars(reader, text, a, b, table, tables))
     return Chars(chars)
+
+
+def _run_chars(
+    reader: _CharReader,
+    text: str,
+    a: int,
+    b: int,
+    table: tuple[Box, list[float]],
+    tables: list[tuple[Box, list[float]]],
+) -> list[Char]:
+    """One run of a line (no generated space inside) as one piece when it lies inside one
+    cell of its table, else character by character (a run over a ruling)."""
+    x0, x1 = reader.box(a)[0], reader.box(b)[2]
+    (bx0, _, bx1, _), rules = table
+    top, bottom, size = reader.vertical(a)  # a pdfium line may join rows of two heights
+    if x0 >= bx0 and x1 <= bx1 and not any(x0 + 1 < r < x1 - 1 for r in rules):
+        return [_char(text[a : b + 1], x0, x1, top, bottom, size)]
+    out: list[Char] = []
+    for i in range(a, b + 1):
+        c0, _, c1, _ = reader.box(i)
+        t, bt, sz = reader.vertical(i)
+        cx, cy = (c0 + c1) / 2, (t + bt) / 2
+        if any(q[0] <= cx <= q[2] and q[1] <= cy <= q[3] for q, _ in tables):
+            out.append(_char(text[i], c0, c1, t, bt, sz))
+    return out
 
 
 def _cell_text(chars: Chars, box: Box) -> tuple[str, tuple[int, ...]]:
