@@ -45,11 +45,10 @@ def _open(data: bytes) -> Any:
         raise ParseError(f"corrupt or truncated PDF ({exc})") from None
 
 
-def _page_lines(textpage: Any, page_no: int) -> list[Line]:
+def _page_lines(textpage: Any, page_no: int, text: str) -> list[Line]:
     """Split pdfium's page text on its generated line breaks and measure each line."""
     import pypdfium2.raw as raw
 
-    text: str = textpage.get_text_range()
     lines: list[Line] = []
     raw_page = textpage.raw
     rect = raw.FS_RECTF()
@@ -84,6 +83,7 @@ def _page_lines(textpage: Any, page_no: int) -> list[Line]:
                 em=fx1 - x0,
                 cjk_start=is_cjk_char(stripped[0]),
                 trailing_space=piece != piece.rstrip(),
+                span=(first, last),
             )
         )
     return lines
@@ -128,11 +128,12 @@ def read_pdf(data: bytes) -> Extracted:
                 textpage = page.get_textpage()
             except Exception as exc:  # pdfium raises PdfiumError on broken page trees
                 raise ParseError(f"corrupt PDF: cannot load page {i + 1} ({exc})") from None
-            lines = _page_lines(textpage, i)
+            text: str = textpage.get_text_range()
+            lines = _page_lines(textpage, i, text)
             for line in lines:
                 visible += len(_VISIBLE.findall(line.text))
                 garbage += sum(len(m.group(0)) for m in _GARBAGE.finditer(line.text))
-            tables = page_tables(page, textpage)
+            tables = page_tables(page, textpage, text, lines)
             if tables:
                 lines = splice(lines, [(box, list(t.paragraphs)) for box, t in tables])
                 found.extend(t for _, t in tables)

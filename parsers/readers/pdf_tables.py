@@ -98,17 +98,24 @@ def _path_points(obj: Any, m: tuple[float, ...]) -> list[list[tuple[float, float
 
     a, b, c, d, e, f = m
     x, y = ctypes.c_float(), ctypes.c_float()
+    xp, yp = ctypes.byref(x), ctypes.byref(y)
+    get_segment, get_point = raw.FPDFPath_GetPathSegment, raw.FPDFPathSegment_GetPoint
+    get_type, moveto = raw.FPDFPathSegment_GetType, raw.FPDF_SEGMENT_MOVETO
+    segments: list[tuple[Any, bool, tuple[float, float]]] = []
+    for k in range(raw.FPDFPath_CountSegments(obj)):
+        seg = get_segment(obj, k)
+        if seg and get_point(seg, xp, yp):
+            point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+            segments.append((seg, get_type(seg) == moveto, point))
     subpaths: list[list[tuple[float, float]]] = []
-    for s in range(raw.FPDFPath_CountSegments(obj)):
-        seg = raw.FPDFPath_GetPathSegment(obj, s)
-        if not seg or not raw.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
-            continue
-        point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
-        if raw.FPDFPathSegment_GetType(seg) == raw.FPDF_SEGMENT_MOVETO or not subpaths:
+    for k, (seg, starts, point) in enumerate(segments):
+        if starts or not subpaths:
             subpaths.append([point])
         else:
             subpaths[-1].append(point)
-        if raw.FPDFPathSegment_GetClose(seg) and len(subpaths[-1]) > 1:
+        # Only a subpath's last segment can close it (h): ask pdfium about that one.
+        ends = k + 1 == len(segments) or segments[k + 1][1]
+        if ends and len(subpaths[-1]) > 1 and raw.FPDFPathSegment_GetClose(seg):
             subpaths[-1].append(subpaths[-1][0])
     return subpaths
 
@@ -305,60 +312,67 @@ class Chars:
         return self.chars[bisect_left(self.mids, top) : bisect_right(self.mids, bottom)]
 
 
-def page_chars(textpage: Any, height: float, tables: list[tuple[Box, list[float]]]) -> Chars:
+def page_chars(
+    textpage: Any,
+    height: float,
+    text: str,
+    lines: list[Line],
+    tables: list[tuple[Box, list[float]]],
+) -> Chars:
     """The text pdfium drew inside the given tables (top-down coordinates), as
     pdfplumber-like char dicts: text, x0/x1 (advance), top/bottom, font size.
 
-    pdfium's text is read line by line (its own line breaks): a line that crosses no
-    ruling of its table lies in one cell and becomes one piece (two box calls, its
-    baseline and font size from its first character); only a line that runs over a
-    ruling (pdfium joins neighbouring cells' lines of the same height) is read
-    character by character. pdfium's generated characters (the spaces it inserts
-    itself) are not glyphs and are dropped. The vertical box spans from the baseline
-    and the font size, as pdfminer computes it: a punctuation mark from a fallback
-    font has other ascent/descent values, and its loose box would sit off the line.
+    The page's lines as the reader measured them (pdfium's own line breaks, the loose
+    boxes of their first and last characters) are split where pdfium generated a space
+    (the gap between two cells, or around a Latin word); a run that crosses no ruling
+    of its table lies in one cell and becomes one piece, only a run over a ruling is
+    read character by character. The vertical box spans from the baseline and the font
+    size, as pdfminer computes it: a punctuation mark from a fallback font has other
+    ascent/descent values, and its loose box would sit off the line.
     """
     import pypdfium2.raw as raw
 
     tp = textpage.raw
     n = raw.FPDFText_CountChars(tp)
-    text: str = textpage.get_text_range()
     if len(text) != n:  # a character outside the BMP: pdfium's text is UTF-16 units
         text = "".join(chr(raw.FPDFText_GetUnicode(tp, i) or 0x20) for i in range(n))
     reader = _CharReader(tp, height)
     chars: list[Char] = []
-    pos = 0
-    for piece in text.split("\r\n"):
-        start, pos = pos, pos + len(piece) + 2
-        lead = len(piece) - len(piece.lstrip())
-        first, last = start + lead, start + len(piece.rstrip()) - 1
-        if last < first:
+    for line in lines:
+        first, last = line.span
+        if last < first or line.table:
             continue
-        x0, y0, _, y1 = reader.box(first)
-        mid = height - (y0 + y1) / 2
-        x1 = reader.box(last)[2]
+        mid = height - (line.bottom + line.top) / 2
         table = next(
-            (t for t in tables if t[0][1] <= mid <= t[0][3] and x0 < t[0][2] and x1 > t[0][0]),
+            (
+                t
+                for t in tables
+                if t[0][1] <= mid <= t[0][3] and line.x0 < t[0][2] and line.x1 > t[0][0]
+            ),
             None,
         )
         if table is None:
             continue
-        for a, b in reader.runs(text, first, last):
-            chars.extend(_run_chars(reader, text, a, b, table, tables))
+        runs = reader.runs(text, first, last)
+        known = (line.x0, line.x1) if runs == [(first, last)] else None
+        for a, b in runs:
+            chars.extend(_run_chars(reader, text, (a, b), known, table, tables))
     return Chars(chars)
 
 
 def _run_chars(
     reader: _CharReader,
     text: str,
-    a: int,
-    b: int,
+    run: tuple[int, int],
+    known: tuple[float, float] | None,
     table: tuple[Box, list[float]],
     tables: list[tuple[Box, list[float]]],
 ) -> list[Char]:
     """One run of a line (no generated space inside) as one piece when it lies inside one
-    cell of its table, else character by character (a run over a ruling)."""
-    x0, x1 = reader.box(a)[0], reader.box(b)[2]
+    cell of its table, else character by character (a run over a ruling). ``known``:
+    the run's x0 and x1 when the reader measured them already (the whole line)."""
+    a, b = run
+    x0, x1 = known or (reader.box(a)[0], reader.box(b)[2])
     (bx0, _, bx1, _), rules = table
     top, bottom, size = reader.vertical(a)  # a pdfium line may join rows of two heights
     if x0 >= bx0 and x1 <= bx1 and not any(x0 + 1 < r < x1 - 1 for r in rules):
@@ -458,9 +472,10 @@ def _rules(table: Any) -> list[float]:
     return sorted({float(v) for c in table.cells for v in (c[0], c[2])} - {x0, x1})
 
 
-def page_tables(page: Any, textpage: Any) -> list[tuple[Box, Table]]:
+def page_tables(page: Any, textpage: Any, text: str, lines: list[Line]) -> list[tuple[Box, Table]]:
     """The ruled tables of one page: (x0, bottom, x1, top) in PDF coordinates and the
-    table, its rows rendered as paragraphs (``Table.paragraphs``)."""
+    table, its rows rendered as paragraphs (``Table.paragraphs``). ``text`` and
+    ``lines``: the page's text and the lines the reader measured in it."""
     from pdfplumber.table import Table as Found
 
     if not is_ruled(page):
@@ -473,7 +488,7 @@ def page_tables(page: Any, textpage: Any) -> list[tuple[Box, Table]]:
     # by ``extract``, which is not used (the text comes from pdfium).
     no_page: Any = None
     found = [Found(no_page, cells) for cells in groups]
-    chars = page_chars(textpage, height, [(_bbox(t), _rules(t)) for t in found])
+    chars = page_chars(textpage, height, text, lines, [(_bbox(t), _rules(t)) for t in found])
     out: list[tuple[Box, Table]] = []
     for table in found:
         grid = _grid(table, chars)
