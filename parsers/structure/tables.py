@@ -190,6 +190,7 @@ def _break_at_names(text: str, wraps: tuple[int, ...]) -> str:
         whole = (
             left_name.count("（") == left_name.count("）")
             and is_agency(left_name)
+            and left_name.endswith(unit_vocab().suffixes)  # 各街 / 镇（园区） is one name
             and len(right_name) >= 2
             and right_name[:1] in levels
         )
@@ -316,6 +317,16 @@ def _join_page_breaks(table: Table, cols: Columns) -> None:
         row, above = table.grid[r], table.grid[r - 1]
         if not _row_number(row, cols) and _row_number(above, cols):
             for c, (a, b) in enumerate(zip(above, row, strict=True)):
+                if not b.strip() and cols.kinds[c][0] in ("category", "units") and a.strip():
+                    # A merged cell that went on below the break printed nothing there:
+                    # the rows merged with it take the text from above (sh_jtw
+                    # 2024-12-31 客运处 over items 14-16, the page breaking after 14).
+                    k = r + 1
+                    while k < len(table.grid) and table.inherited[k][c]:
+                        if table.grid[k][c].strip():
+                            break
+                        table.grid[k][c] = a
+                        k += 1
                 if not b or table.inherited[r][c]:
                     continue
                 above[c] = join_wrapped(a, b)

@@ -207,3 +207,8 @@ def test_a_full_width_name_line_ends_the_name() -> None:
     assert [u.name for u in cell_units("市交通委科技信息处", "lead", (4,))] == [
         "市交通委科技信息处"
     ]
+
+
+def test_a_collective_name_wrapped_at_its_level_stays_one() -> None:
+    """各街 / 镇（园区） (sh_bs PDF): 各街 is no whole name, so the wrap is no boundary."""
+    assert [u.name for u in cell_units("各街镇（园区）", "support", (2,))] == ["各街镇（园区）"]
