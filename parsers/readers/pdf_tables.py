@@ -17,6 +17,7 @@ resolved, paragraphs inside a cell kept apart by their geometry).
 from __future__ import annotations
 
 import ctypes
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from itertools import pairwise
@@ -40,6 +41,7 @@ _AXIS_EPS = 0.01
 #: Below the baseline, in ems: a CJK font's descent (pdfminer puts a character's box
 #: from its font's descent to one em above it).
 _DESCENT = 0.12
+_SPACE = re.compile(r"\s")
 #: Forms (XObjects) nested deeper than this are not searched for ruling lines.
 _MAX_FORM_DEPTH = 4
 
@@ -227,14 +229,22 @@ def _cells(points: dict[Point, tuple[set[int], set[int]]]) -> list[Box]:
     cells: list[Box] = []
     for pt in ordered:
         column, row = by_x[pt[0]], by_y[pt[1]]
-        below = [q for q in column[column.index(pt) + 1 :] if connects(pt, q)]
-        right = [q for q in row[row.index(pt) + 1 :] if connects(pt, q)]
+        below = (q for q in column[column.index(pt) + 1 :] if connects(pt, q))
+        rest = row[row.index(pt) + 1 :]
+        reach: dict[Point, bool] = {}  # connects(pt, r), asked only as far as needed
+
+        def reaches(r: Point, pt: Point = pt, reach: dict[Point, bool] = reach) -> bool:
+            if r not in reach:
+                reach[r] = connects(pt, r)
+            return reach[r]
+
         cell = next(
             (
                 (pt[0], pt[1], r[0], b[1])
                 for b in below
-                for r in right
-                if (r[0], b[1]) in points
+                for r in rest
+                if reaches(r)
+                and (r[0], b[1]) in points
                 and connects((r[0], b[1]), r)
                 and connects((r[0], b[1]), b)
             ),
@@ -290,8 +300,9 @@ class _CharReader:
         cells, or around a Latin word), as (first, last) character indices."""
         out: list[tuple[int, int]] = []
         start = first
-        for i in range(first, last + 1):
-            if text[i].isspace() and self.generated(i):
+        for m in _SPACE.finditer(text, first, last + 1):
+            i = m.start()
+            if self.generated(i):
                 if start < i:
                     out.append((start, i - 1))
                 start = i + 1
