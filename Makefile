@@ -10,16 +10,20 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
+# Bytecode is compiled at install: uv does not by default, and where PYTHONDONTWRITEBYTECODE
+# is set (containers, CI) every `radar` command would otherwise compile ~600 modules from
+# source — half of a one-file command's CPU (BENCHMARKS.md, "Command line").
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv || true
 	if [ -x $(BIN)/uv ]; then \
-	  $(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock && \
+	  $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock && \
 	  $(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . ; \
 	else \
 	  $(BIN)/python -m pip install -q -r requirements.lock && \
 	  $(BIN)/python -m pip install -q --no-deps -e . ; \
 	fi
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q parsers storage alerts flows >/dev/null
 	touch $(STAMP)
 
 lock:

@@ -47,6 +47,7 @@ from typing import Any
 from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts import webhook
 from alerts.content import section_for_subscription
 from alerts.errors import DeliveryError, OperatorDeliveryError, PermanentDeliveryError
 from alerts.headers import clean_header, domain_of
@@ -351,6 +352,9 @@ class Outgoing:
     message: EmailMessage
     subject: str
     recipient: str
+    #: set for a webhook subscription's alert: POST ``webhook_body`` there, no email
+    webhook_url: str | None = None
+    webhook_body: dict[str, Any] | None = None
 
 
 def _links(settings: Settings, sub: Subscription) -> dict[str, str]:
@@ -375,6 +379,7 @@ def build_message(
     sub = session.get(Subscription, delivery.subscription_id) if delivery.subscription_id else None
     rendered: RenderedEmail
     links: dict[str, str] = {}
+    sections: list[SectionView] = []
     if delivery.kind == "admin":
         payload = delivery.payload or {}
         rendered = RenderedEmail(
@@ -402,7 +407,6 @@ def build_message(
         else:
             cs_ids = [int(delivery.change_set_id or 0)]
             digest_date = None
-        sections: list[SectionView] = []
         for cs_id in cs_ids:
             section = section_for_subscription(
                 session, cs_id, sub, settings.base_url, facts_cache=facts_cache
@@ -427,7 +431,16 @@ def build_message(
         unsubscribe_url=links.get("unsubscribe_url"),
         unsubscribe_mailto=links.get("mailto"),
     )
-    return Outgoing(message=message, subject=rendered.subject, recipient=delivery.recipient)
+    outgoing = Outgoing(message=message, subject=rendered.subject, recipient=delivery.recipient)
+    if sub is not None and sub.webhook_url and delivery.kind in ("instant", "digest"):
+        outgoing.webhook_url = sub.webhook_url
+        outgoing.webhook_body = webhook.payload(
+            sections,
+            subject=rendered.subject,
+            filters=describe(sub),
+            manage_url=links["manage_url"],
+        )
+    return outgoing
 
 
 def _escape(text: str) -> str:
@@ -537,6 +550,19 @@ class _Run:
                 key=f"smtp.operator.{day}",
             )
 
+    def _deliver(self, outgoing: Outgoing, sender: str, delivery_id: int) -> None:
+        """POST a webhook subscription's alert, or send the email."""
+        if outgoing.webhook_url and outgoing.webhook_body is not None:
+            webhook.post(
+                outgoing.webhook_url,
+                outgoing.webhook_body,
+                secret=self.settings.secret,
+                delivery_id=outgoing.message["Message-ID"] or str(delivery_id),
+                allow_private=self.settings.allow_private_networks,
+            )
+        else:
+            self.transport.send(outgoing.message, sender=sender, recipients=[outgoing.recipient])
+
     def _send_one(self, delivery_id: int, sender: str) -> None:
         report, now = self.report, self.clock.start
         with self.session_factory() as session:
@@ -562,7 +588,7 @@ class _Run:
                 report.errors.append(f"delivery {delivery_id}: {reason}")
                 return
         try:
-            self.transport.send(outgoing.message, sender=sender, recipients=[outgoing.recipient])
+            self._deliver(outgoing, sender, delivery_id)
         except OperatorDeliveryError:
             raise
         except PermanentDeliveryError as exc:

@@ -2,14 +2,19 @@
 
 The operator's command line is trusted, so ``origin="cli"`` is active at once. Anything else
 (the web form) starts ``pending``, gets exactly one confirmation email, and nothing more until
-the address confirms. Sign-ups are rate-limited per address and per IP (``signup_events``) so
-the form cannot be used to mail-bomb somebody. Functions flush but never commit: the caller
+the address confirms. Sign-ups are rate-limited per address (counted case-folded) and per IP
+(``signup_events``; ``X-Forwarded-For`` only from ``RADAR_TRUSTED_PROXIES``) so the form
+cannot be used to mail-bomb somebody; control, bidi and zero-width characters are refused and
+filter lengths capped. Functions flush but never commit: the caller
 owns the transaction (a CLI command, a web request, a test).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +25,7 @@ from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.headers import domain_of
 from alerts.kinds import expand_kinds, signup_limits
 from alerts.message import message_id_for
+from alerts.webhook import check_webhook_url
 from parsers.units_alias import unit_key
 from storage.models import Delivery, SignupEvent, Subscription, utcnow
 from storage.settings import load_settings
@@ -35,21 +41,76 @@ _EMAIL = re.compile(
 )
 
 
+#: Longest filter values a sign-up may store (the web form is anyone's input).
+MAX_FILTER_LEN = {"series_key": 200, "issuer": 100, "unit": 100, "keyword": 50}
+
+
+def _invisible(text: str) -> str | None:
+    """The first control, format (bidi override, zero-width) or separator character."""
+    for ch in text:
+        if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
 def normalize_email(email: str) -> str:
-    """Trim and lower-case the domain; refuse anything that could break a header."""
+    """Trim and lower-case the domain; refuse anything that could break a header or hide
+    what the address is (control, bidi and zero-width characters)."""
     value = (email or "").strip()
+    bad = _invisible(value)
+    if bad:
+        raise InvalidEmail(f"{value[:80]!r}: invisible or control character {bad} in the address")
     if len(value) > 254 or not _EMAIL.match(value):
         raise InvalidEmail(f"{value[:80]!r}: not a valid email address")
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
-def _clean(value: str | None) -> str | None:
+def signup_key(address: str) -> str:
+    """The address as sign-up limits count it: NFKC and case-folded, local part included
+    (``Victim@X.org`` and ``victim@x.org`` reach one inbox on every real mail system)."""
+    return unicodedata.normalize("NFKC", address).casefold()
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str | None:
+    """The client address for per-IP limits: ``X-Forwarded-For`` only when the peer is one of
+    the ``trusted`` proxies (``RADAR_TRUSTED_PROXIES``, IPs or CIDRs), and then the right-most
+    hop that is not itself a trusted proxy (a client can prepend anything it likes)."""
+    networks = []
+    for item in trusted:
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            continue
+
+    def is_trusted(addr: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(addr.strip())
+        except ValueError:
+            return False
+        return any(ip in net for net in networks)
+
+    if not peer or not forwarded_for or not is_trusted(peer):
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not is_trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
+
+
+def _clean(value: str | None, field: str = "filter") -> str | None:
     if value is None:
         return None
     text = " ".join(str(value).split())
-    if any(ord(ch) < 32 for ch in text):
-        raise InvalidFilter(f"{text[:40]!r}: control characters in a filter")
+    bad = _invisible(text)
+    if bad:
+        raise InvalidFilter(f"{text[:40]!r}: invisible or control character {bad} in {field}")
+    limit = MAX_FILTER_LEN.get(field)
+    if limit is not None and len(text) > limit:
+        raise InvalidFilter(f"{field} is {len(text)} characters long: at most {limit}")
     return text or None
 
 
@@ -71,6 +132,8 @@ def describe(sub: Subscription) -> str:
         parts.append(f"关键词：{sub.keyword}")
     if sub.kinds:
         parts.append("类型：" + ",".join(str(k) for k in sub.kinds))
+    if sub.webhook_url:
+        parts.append(f"Webhook：{sub.webhook_url}")
     if not parts:
         parts.append("全部变更")
     parts.append("每日汇总" if sub.mode == "daily" else "即时提醒")
@@ -105,6 +168,7 @@ def subscribe(
     origin: str = "cli",
     ip: str | None = None,
     now: datetime | None = None,
+    webhook_url: str | None = None,
 ) -> Subscription:
     """Create (or return the identical existing) subscription.
 
@@ -118,15 +182,16 @@ def subscribe(
         raise InvalidFilter(f"mode {mode!r}: use one of {', '.join(MODES)}")
     if origin not in ORIGINS:
         raise InvalidFilter(f"origin {origin!r}: use one of {', '.join(ORIGINS)}")
-    unit_name = _clean(unit)
+    unit_name = _clean(unit, "unit")
     wanted: dict[str, Any] = {
-        "series_key": _clean(series_key),
-        "issuer": _clean(issuer),
+        "series_key": _clean(series_key, "series_key"),
+        "issuer": _clean(issuer, "issuer"),
         "unit": unit_name,
         "unit_key": unit_key(unit_name) if unit_name else None,
-        "keyword": _clean(keyword),
+        "keyword": _clean(keyword, "keyword"),
         "kinds": expand_kinds(list(kinds) if kinds else None),
         "mode": mode,
+        "webhook_url": check_webhook_url(webhook_url),
     }
     same = [
         sub
@@ -143,8 +208,9 @@ def subscribe(
     pending = [sub for sub in same if sub.status == "pending"]
 
     if origin == "web":
-        check_rate_limit(session, address, ip, now=now)
-        session.add(SignupEvent(email=address, ip=ip, created_at=now))
+        key = signup_key(address)
+        check_rate_limit(session, key, ip, now=now)
+        session.add(SignupEvent(email=key, ip=ip, created_at=now))
         for sub in pending:
             sub.status = "unsubscribed"
             sub.unsubscribed_at = now
@@ -253,8 +319,9 @@ def update_filters(
     keyword: str | None = None,
     kinds: list[str] | tuple[str, ...] | None = None,
     mode: str = "instant",
+    webhook_url: str | None = None,
 ) -> Subscription:
-    """Change a live subscription's filters and mode (from the manage page, whose signed
+    """Change a live subscription's filters, mode and webhook (from the manage page, whose signed
     link already proved the address: status and confirmation stay as they are)."""
     sub = session.get(Subscription, subscription_id)
     if sub is None or sub.email != email or sub.status not in LIVE:
@@ -270,5 +337,6 @@ def update_filters(
     expanded = expand_kinds(list(kinds) if kinds else None)
     sub.kinds = expanded if expanded else null()
     sub.mode = mode
+    sub.webhook_url = check_webhook_url(webhook_url)
     session.flush()
     return sub

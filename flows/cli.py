@@ -47,14 +47,20 @@ def debug_enabled() -> bool:
     return _state["debug"]
 
 
+#: Commands that read no RADAR_* setting (pure parsing): they skip loading the settings.
+PURE_COMMANDS = frozenset({"parse", "diff"})
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
 ) -> None:
     _state["debug"] = debug
-    from storage.settings import load_settings
+    if ctx.invoked_subcommand not in PURE_COMMANDS:
+        from storage.settings import load_settings
 
-    load_settings()  # a malformed RADAR_* setting is one line before any command starts
+        load_settings()  # a malformed RADAR_* setting is one line before any work starts
 
 
 for _name in COMMAND_MODULES:

@@ -9,7 +9,9 @@ parse. So :class:`Fetcher` keeps one ``requests.Session`` and adds, around each 
 - robots.txt (cached per host; an unreachable or erroring robots.txt means "allowed"), and its
   ``Crawl-delay`` raising the per-host interval;
 - a per-host minimum interval and concurrency cap, shared by all threads;
-- explicit connect/read timeouts and an overall body deadline;
+- explicit connect/read timeouts and a hard deadline per response (``response_deadline``,
+  headers and body: a watchdog shuts the socket down, so a server dripping one byte a second
+  cannot hold a poll) and per poll (``deadline_at``, see :meth:`Fetcher.set_poll_deadline`);
 - retries with exponential backoff on connection errors, timeouts, 408/429/5xx, honouring
   ``Retry-After`` (capped);
 - a size limit enforced while streaming the (decoded) body, so a decompression bomb or an
@@ -27,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 import urllib.robotparser
@@ -41,6 +44,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.structures
+import urllib3.connection
+import urllib3.connectionpool
 
 from flows.ssrf import (
     ALLOWED_SCHEMES,
@@ -54,6 +59,7 @@ from parsers.errors import RadarError
 
 __all__ = [
     "CachedState",
+    "DeadlineExceeded",
     "FetchFailed",
     "FetchRefused",
     "FetchResult",
@@ -74,8 +80,8 @@ ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_TTL_SECONDS = 3600.0
 #: Crawl-delay values above this are ignored (some sites write 86400).
 CRAWL_DELAY_CAP = 10.0
-#: Body download may take at most this many read timeouts in total (slow-drip servers).
-BODY_DEADLINE_FACTOR = 10
+#: One response (headers and body) may take at most this many read timeouts in total.
+BODY_DEADLINE_FACTOR = 4
 #: Error bodies are read only this far (they are logged, never parsed).
 ERROR_BODY_BYTES = 64 * 1024
 
@@ -264,6 +270,91 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class DeadlineExceeded(SourceUnavailable):
+    """A response or a poll ran past its deadline (a slow-drip server): not retried."""
+
+
+_watched = threading.local()
+
+
+class _Watch:
+    """The sockets one exchange uses, shut down by a timer when its deadline passes.
+
+    The socket is registered when a request's response is awaited (``getresponse``), so the
+    timer covers a server that drips its headers as well as one that drips its body; shutting
+    a socket down makes the blocked ``recv`` in the fetching thread return at once.
+    """
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self.sockets.append(sock)
+            fired = self.fired
+        if fired:
+            self._shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self.sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing left to interrupt
+
+
+def _register_socket(sock: socket.socket | None) -> None:
+    watch: _Watch | None = getattr(_watched, "watch", None)
+    if watch is not None:
+        watch.add(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _register_socket(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.BaseHTTPResponse:  # type: ignore[override]
+        _register_socket(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[_Watch]:
+    """Run the block with a watchdog that shuts its sockets down after ``seconds``."""
+    watch = _Watch()
+    timer = threading.Timer(max(0.0, seconds), watch.fire)
+    timer.daemon = True
+    _watched.watch = watch
+    timer.start()
+    try:
+        yield watch
+    finally:
+        timer.cancel()
+        _watched.watch = None
+
+
 class Fetcher:
     """See the module docstring. One instance per poll cycle (or per process); thread-safe.
 
@@ -292,6 +383,7 @@ class Fetcher:
         connect_map: dict[str, str] | None = None,
         verify: bool | str = True,
         robots: RobotsCache | None = None,
+        response_deadline: float | None = None,
     ) -> None:
         if allow_private is None or user_agent is None:
             from storage.settings import load_settings
@@ -304,6 +396,14 @@ class Fetcher:
         self.state: FetchState = state if state is not None else MemoryFetchState()
         self.user_agent = user_agent
         self.timeout = timeout
+        #: Seconds one response (headers and body) may take, whatever the server drips.
+        self.response_deadline = (
+            response_deadline
+            if response_deadline is not None
+            else BODY_DEADLINE_FACTOR * timeout[1]
+        )
+        #: ``time.monotonic()`` after which no request starts or continues (one poll's budget).
+        self.deadline_at: float | None = None
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.retries = max(0, retries)
@@ -319,6 +419,11 @@ class Fetcher:
         self._session.trust_env = False
         self._session.verify = verify
         adapter = PinnedAdapter(self.guard, pool_maxsize=max(2, per_host_concurrency))
+        # Connections that register their socket with the exchange's deadline watchdog.
+        adapter.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, adapter)
         self._session.headers.update(
@@ -335,6 +440,14 @@ class Fetcher:
         self._robots_guard = threading.Lock()
 
     # -- public ---------------------------------------------------------------------------
+
+    def set_poll_deadline(self, seconds: float | None) -> None:
+        """Give this Fetcher (one poll) ``seconds`` from now; None removes the limit."""
+        self.deadline_at = None if seconds is None else time.monotonic() + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left of the poll's budget (None: unlimited)."""
+        return None if self.deadline_at is None else self.deadline_at - time.monotonic()
 
     def get(self, url: str, *, conditional: bool = True, remember: bool = True) -> FetchResult:
         """Fetch ``url``; raise :class:`NotModified` if the stored validators or hash match.
@@ -411,7 +524,11 @@ class Fetcher:
                 wait = self.backoff * (2**attempt)
                 if exc.retry_after is not None:
                     wait = max(wait, exc.retry_after)
-                time.sleep(min(wait, self.max_retry_after))
+                wait = min(wait, self.max_retry_after)
+                left = self.remaining()
+                if left is not None and left <= wait:
+                    break  # the poll's budget would be gone before the retry
+                time.sleep(wait)
         assert last is not None
         raise SourceUnavailable(
             f"{url}: {last} (after {attempts} attempt{'s' if attempts > 1 else ''})",
@@ -428,7 +545,8 @@ class Fetcher:
                 raise FetchRefused(
                     f"{url}: redirect to {current} refused (only http and https)", url=url
                 )
-            with self.throttle.hold(parts.netloc.lower()):
+            budget = self._budget(url)
+            with self.throttle.hold(parts.netloc.lower()), _deadline(budget) as watch:
                 try:
                     response = self._session.get(
                         current,
@@ -447,6 +565,7 @@ class Fetcher:
                         f"{current}: TLS error ({_short(exc)})", url=url
                     ) from None
                 except requests.RequestException as exc:
+                    self._check_fired(watch, url, budget)
                     raise _Retryable(_describe(exc), None, None) from None
                 try:
                     status = response.status_code
@@ -461,11 +580,30 @@ class Fetcher:
                             _retry_after_seconds(response.headers.get("Retry-After")),
                         )
                     limit = max_bytes if status < 300 else min(max_bytes, ERROR_BODY_BYTES)
-                    content = self._read_capped(response, limit, url, truncate=status >= 300)
+                    try:
+                        content = self._read_capped(response, limit, url, truncate=status >= 300)
+                    except _Retryable:
+                        self._check_fired(watch, url, budget)
+                        raise
+                    self._check_fired(watch, url, budget)
                     return _Response(response.url or current, status, response.headers, content)
                 finally:
                     response.close()
         raise FetchRefused(f"{url}: more than {self.max_redirects} redirects", url=url)
+
+    def _budget(self, url: str) -> float:
+        """Seconds the next exchange may take: the response deadline, within the poll's."""
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise DeadlineExceeded(f"{url}: the poll's deadline has passed", url=url)
+        return self.response_deadline if left is None else min(self.response_deadline, left)
+
+    @staticmethod
+    def _check_fired(watch: _Watch, url: str, budget: float) -> None:
+        if watch.fired:
+            raise DeadlineExceeded(
+                f"{url}: no complete response within {budget:.0f} s (cut off)", url=url
+            )
 
     def _read_capped(
         self, response: requests.Response, limit: int, url: str, *, truncate: bool
@@ -475,7 +613,7 @@ class Fetcher:
             raise ResponseTooLarge(
                 f"{url}: response is {int(length)} bytes, over the {limit}-byte limit", url=url
             )
-        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.timeout[1]
+        deadline = time.monotonic() + self.response_deadline
         chunks: list[bytes] = []
         total = 0
         try:

@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from flows.fetch_state_db import DbFetchState
 from storage.db import write_session
+
+if TYPE_CHECKING:  # AlertHook runs in every ingest; the fetch stack is for polls only
+    from flows.fetch_state_db import DbFetchState
 
 #: fetch_state key under which a source's last good listing link count is kept.
 HEALTH_KEY = "radar-health:{name}"

@@ -21,10 +21,8 @@ from flows.prefect_env import ensure_prefect_env, has_api_server
 ensure_prefect_env()
 
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
-from flows.fetch import Fetcher, NotModified  # noqa: E402
-from flows.fetch_state_db import DbFetchState  # noqa: E402
 from flows.orchestrate import emit_event, flow, is_local, markdown_artifact, run_logger  # noqa: E402
 from flows.tasks import (  # noqa: E402
     SourceDoc,
@@ -44,6 +42,9 @@ from flows.tasks import (  # noqa: E402
 )
 from parsers.errors import RadarError  # noqa: E402
 from storage.ingest import IngestResult  # noqa: E402
+
+if TYPE_CHECKING:  # the fetch stack (requests, urllib3) loads for URLs only, not for files
+    from flows.fetch import Fetcher
 
 EVENT_CHANGED = "radar.document.changed"
 
@@ -78,6 +79,7 @@ def _read_url(
 
     Raises ``NotModified`` when the page is unchanged since the last fetch.
     """
+    from flows.fetch import NotModified
     from flows.sources import SourceConfig, find_attachments
 
     page = fetch_url(fetcher, url, conditional=conditional)
@@ -216,6 +218,9 @@ def ingest_document(
     fetcher: Fetcher | None = None
     fetched: list[Any] = []
     if "://" in path_or_url:
+        from flows.fetch import NotModified
+        from flows.fetch_state_db import DbFetchState
+
         config = _source_config(source, sources_file) if source else None
         fetcher = make_fetcher(DbFetchState(db_factory()))
         try:

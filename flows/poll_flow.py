@@ -6,7 +6,12 @@ conditionally, so only new or changed articles are downloaded and parsed.
 
 A link that fails (after the fetcher's and the task's retries) is recorded in its fetch
 state and reported; the other links go on. The listing's validators are remembered only
-when every link succeeded, so the next poll retries the failed one.
+when every link was handled, so the next poll retries the failed one.
+
+Bounds (issue 12): a source's links per poll are capped (``max_links``; the overflow is
+reported and logged), a poll has a deadline (``poll_deadline``: requests in flight are cut
+off, links not reached are reported as ``deferred`` for the next poll), and ``poll_sources``
+polls different hosts concurrently (``POLL_WORKERS``), one source per host at a time.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from flows.prefect_env import ensure_prefect_env, has_api_server
 
 ensure_prefect_env()
 
+from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
 from flows.fetch import Fetcher  # noqa: E402
 from flows.fetch_state_db import DbFetchState  # noqa: E402
@@ -67,16 +75,41 @@ def poll_source(
         "unchanged": 0,
         "failed": [],
         "health": None,
+        "overflow": 0,
+        "deferred": 0,
     }
     with make_fetcher(state) as fetcher:
+        fetcher.set_poll_deadline(config.poll_deadline)
         crawl = crawl_source(fetcher, config)
         report["listing_not_modified"] = crawl.not_modified
         report["links"] = len(crawl.items)
+        report["overflow"] = crawl.overflow
+        report["listing_truncated"] = crawl.truncated
+        if crawl.overflow or crawl.truncated:
+            logger.warning(
+                "%s: %d more links than max_links=%d were not queued this poll%s",
+                name,
+                crawl.overflow,
+                config.max_links,
+                " (the listing page was too long and was read only in part)"
+                if crawl.truncated
+                else "",
+            )
         if not crawl.not_modified:
             report["health"] = check_listing(state, factory, name, config.url, len(crawl.items))
             if report["health"]:
                 logger.warning(report["health"])
-        for item in crawl.items:
+        for done, item in enumerate(crawl.items):
+            left = fetcher.remaining()
+            if left is not None and left <= 0:
+                report["deferred"] = len(crawl.items) - done
+                logger.warning(
+                    "%s: poll deadline (%d s) reached; %d links left for the next poll",
+                    name,
+                    config.poll_deadline,
+                    report["deferred"],
+                )
+                break
             try:
                 results = ingest_document(
                     item.url,
@@ -106,7 +139,9 @@ def poll_source(
                         "changes": result.changes,
                     }
                 )
-        if not report["failed"]:
+        complete = not (report["deferred"] or crawl.overflow or crawl.truncated)
+        if not report["failed"] and complete:
+            # Only a listing handled in full is "seen": otherwise the next poll must see it again.
             for page in crawl.pages:
                 fetcher.remember(page)
     if deliver is None:
@@ -114,6 +149,41 @@ def poll_source(
     if deliver:
         report["dispatch"] = send_alerts()
     return report
+
+
+#: Sources polled at once (different hosts); the sources of one host run one after another.
+POLL_WORKERS = 4
+
+
+def poll_concurrently(
+    configs: list[SourceConfig],
+    poll: Callable[[SourceConfig], dict[str, Any]],
+    *,
+    on_error: Callable[[SourceConfig, Exception], None] | None = None,
+    workers: int = POLL_WORKERS,
+) -> list[dict[str, Any]]:
+    """Run ``poll`` for every source, ``workers`` hosts at a time and one source per host at
+    a time (a slow site stalls only its own host's queue); reports in ``configs`` order."""
+    groups: dict[str, list[int]] = {}
+    for index, config in enumerate(configs):
+        host = (urlsplit(config.url).hostname or "").lower()
+        groups.setdefault(host, []).append(index)
+    reports: list[dict[str, Any]] = [{} for _ in configs]
+
+    def run_group(indexes: list[int]) -> None:
+        for index in indexes:
+            config = configs[index]
+            try:
+                reports[index] = poll(config)
+            except Exception as exc:  # a failing source is reported; the others go on
+                if on_error is not None:
+                    on_error(config, exc)
+                reports[index] = {"source": config.name, "error": f"{type(exc).__name__}: {exc}"}
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups) or 1))) as pool:
+        for future in [pool.submit(run_group, g) for g in groups.values()]:
+            future.result()
+    return reports
 
 
 @flow(name="poll-sources", flow_run_name="poll sources")
@@ -128,13 +198,11 @@ def poll_sources(
         configs = [c for c in configs if c.name == source]
         if not configs:
             raise SourcesError(f"{sources_path(sources_file)}: no source named {source!r}")
-    reports: list[dict[str, Any]] = []
-    for config in configs:
-        try:
-            reports.append(poll_source(config.name, sources_file, deliver=False))
-        except Exception as exc:
-            logger.warning("source %s failed: %s", config.name, exc)
-            reports.append({"source": config.name, "error": f"{type(exc).__name__}: {exc}"})
+    reports = poll_concurrently(
+        configs,
+        lambda config: poll_source(config.name, sources_file, deliver=False),
+        on_error=lambda config, exc: logger.warning("source %s failed: %s", config.name, exc),
+    )
     if deliver is None:
         deliver = not has_api_server()
     if deliver:

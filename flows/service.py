@@ -284,7 +284,8 @@ def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServ
     from flows.web_operator import operator_for
 
     app = create_app(operator_hooks=operator_for(sources_file, can_poll=True))
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only in the main thread: signals stay with serve().
     thread = threading.Thread(target=server.run, name="radar-web", daemon=True)

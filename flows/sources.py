@@ -91,6 +91,11 @@ class SourceConfig:
     schedule: str | None = None
     allowed_domains: tuple[str, ...] | None = None
     attachments: tuple[str, ...] = DEFAULT_ATTACHMENTS
+    #: At most this many document links per poll; the rest is counted as overflow (a listing
+    #: of 100k links must not queue 100k fetches).
+    max_links: int = 200
+    #: Seconds one poll of this source may take, every request included.
+    poll_deadline: int = 1800
 
     def __post_init__(self) -> None:
         where = f"source {self.name!r}" if self.name else "source"
@@ -105,6 +110,10 @@ class SourceConfig:
             raise SourcesError(f"{where}: 'max_pages' must be an integer")
         if not 1 <= self.max_pages <= 100:
             raise SourcesError(f"{where}: 'max_pages' must be between 1 and 100")
+        for key, low, high in (("max_links", 1, 10000), ("poll_deadline", 10, 86400)):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise SourcesError(f"{where}: {key!r} must be an integer from {low} to {high}")
         for key in ("link_selector", "next_selector", "encoding", "schedule"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -569,6 +578,16 @@ class ListingCrawl:
     items: list[ListingItem] = field(default_factory=list)
     pages: list[FetchResult] = field(default_factory=list)  # fetched listing pages, in order
     not_modified: bool = False  # the first page was unchanged: nothing new on this source
+    #: Links found beyond ``max_links`` (not queued this poll; the report records them).
+    overflow: int = 0
+    #: A listing page longer than ``LISTING_MAX_CHARS`` was read only that far.
+    truncated: bool = False
+
+
+#: Characters of one listing page that are parsed. A real listing is 20-100 KB; a page of
+#: 100k links (issue 12: 918 MB of parse tree and queue) is read only this far, which bounds
+#: memory whatever the page holds.
+LISTING_MAX_CHARS = 512 * 1024
 
 
 def crawl_listing(
@@ -597,7 +616,12 @@ def crawl_listing(
             break
         crawl.pages.append(result)
         html = decode_html(result.content, config.encoding or result.charset)
+        if len(html) > LISTING_MAX_CHARS:
+            html, crawl.truncated = html[:LISTING_MAX_CHARS], True
         items, url = parse_listing(html, result.url, config)
-        crawl.items.extend(items)
-    crawl.items = _dedupe(crawl.items)
+        crawl.items = _dedupe([*crawl.items, *items])
+        if len(crawl.items) > config.max_links:
+            crawl.overflow += len(crawl.items) - config.max_links
+            del crawl.items[config.max_links :]
+            break  # later pages would only add more overflow
     return crawl

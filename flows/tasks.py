@@ -19,19 +19,16 @@ import re  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 from urllib.parse import unquote, urlsplit  # noqa: E402
 
-from flows.fetch import (  # noqa: E402
-    Fetcher,
-    FetchResult,
-    NotModified,
-    decode_html,
-)
-from flows.fetch_state_db import DbFetchState  # noqa: E402
 from flows.orchestrate import task  # noqa: E402
 from parsers.schema import PARSER_VERSION, ParsedDocument  # noqa: E402
 from storage.ingest import IngestResult  # noqa: E402
+
+if TYPE_CHECKING:  # the fetch stack (requests, urllib3) loads for URLs only, not for files
+    from flows.fetch import Fetcher, FetchResult
+    from flows.fetch_state_db import DbFetchState
 
 #: Content types (and leading bytes) that mean "an HTML page", which may be a cover note.
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -54,7 +51,7 @@ class SourceDoc:
 def make_fetcher(state: DbFetchState | None = None) -> Fetcher:
     """The poll's Fetcher, tuned by the ``RADAR_FETCH_*`` settings (politeness per host and
     the read timeout; see storage.settings)."""
-    from flows.fetch import robots_cache
+    from flows.fetch import Fetcher, robots_cache
     from storage.settings import load_settings
 
     settings = load_settings()
@@ -99,6 +96,8 @@ def fetch_url(fetcher: Fetcher, url: str, conditional: bool = True) -> FetchResu
 
     Retries live in one layer, the Fetcher (``RADAR_FETCH_RETRIES`` with backoff and
     Retry-After, for timeouts, 5xx and 429 only): a task retry on top multiplied them."""
+    from flows.fetch import NotModified
+
     try:
         return fetcher.get(url, conditional=conditional, remember=False)
     except NotModified:
@@ -210,6 +209,8 @@ def cover_metadata(result: FetchResult) -> dict[str, Any]:
 
 
 def page_text(result: FetchResult, encoding: str | None = None) -> str:
+    from flows.fetch import decode_html
+
     return decode_html(result.content, encoding or result.charset)
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_ID = "radar.document/1"
 #: Bumped whenever parsing output may change for the same bytes; stored with every version
 #: so old parses can be recognised and re-made.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 Comparator = Literal[">=", ">", "=", "<=", "<"]
 UnitRole = Literal["responsible", "lead", "support"]
@@ -78,6 +78,9 @@ class Proposal(_Model):
     number: str | None = None
     proposer: str | None = None
     meeting: str | None = None
+    # Addition: every proposer of a joint proposal, as written (``proposer`` joins them
+    # with 、 for the contract's single string).
+    proposers: list[str] = Field(default_factory=list)
 
 
 class Attachment(_Model):
@@ -103,6 +106,9 @@ class ParsedDocument(_Model):
     outline: list[OutlineNode] = Field(default_factory=list)
     # Additions beyond the contract (allowed: "more may be added").
     index_no: str | None = None
+    #: Units that handle a reply's proposal: 承办/主办 -> lead; 会办/协办/经商 -> support (in
+    #: a 会办意见 the addressee leads and the signer supports). Empty for other documents.
+    units: list[Unit] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
     cites: list[str] = Field(default_factory=list)
     source_format: str | None = None

@@ -52,6 +52,11 @@ _SPACE_RE = re.compile(r"[ \t\u3000\xa0]+")
 _FULLWIDTH_RE = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a％﹪＋／．]")
 _FULLWIDTH_POINT_RE = re.compile(r"(?<=[0-9])．(?=[0-9])")
 _MONTH_RE = re.compile(r"[0-9]{1,2}月")
+# The base of a comparison inside a metric: 同比2022年, 较2020年, 比上年.
+_COMPARISON_RE = re.compile(r"(?:同比|较|比)(?:[0-9]{4}年(?:度)?|上年|去年)")
+_LEAD_MONTH_RE = re.compile(
+    r"^(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?(?:底|末|上旬|中旬|下旬)?(?:前|以前|之前)?)"
+)
 _CJK_SPACE_RE = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000]+|[ \t\u3000]+(?=[^\x00-\x7f])")
 _LEADING_DASHES = "——－-—–·•● \t\u3000"
 _ASCII_RE = re.compile(r"[A-Za-z]")
@@ -111,6 +116,7 @@ class _Vocab:
     fixed_words: tuple[str, ...]
     reject_after: tuple[str, ...]
     threshold_before: tuple[str, ...]
+    floor_words: tuple[str, ...]
     threshold_headings: tuple[str, ...]
     cn_reject_after: tuple[str, ...]
     approx_infix: dict[str, Comparator]
@@ -206,6 +212,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         fixed_words=tuple(sorted(nums.get("fixed_words", []), key=len, reverse=True)),
         reject_after=tuple(nums["reject_after"]),
         threshold_before=tuple(nums.get("threshold_before", [])),
+        floor_words=tuple(nums.get("floor_in_brackets", [])),
         threshold_headings=tuple(data["sections"]["threshold_headings"]),
         cn_reject_after=tuple(nums.get("cn_reject_after", [])),
         approx_infix=dict(nums["approx_infix"]),
@@ -464,6 +471,8 @@ def _last_cut(v: _Vocab, s: str, compared: bool) -> re.Match[str] | None:
     for m in v.cut_after.finditer(s):
         if any(a <= m.start() < b for a, b in inside):
             continue
+        if s[max(0, m.start() - 1) : m.start()] in v.bare_reject_before and m.group()[:1].isdigit():
+            continue  # 同比2022年增长: a comparison base, removed below, not the metric's start
         if compared and m.group() in v.adjective_when_compared:
             continue
         last = m
@@ -475,6 +484,7 @@ def _metric_before(v: _Vocab, before: str) -> str:
     s, compared = _strip_comparator(v, before.rstrip())
     last = _last_cut(v, s, compared)
     rest = s[last.end() :] if last else s
+    rest = _COMPARISON_RE.sub("", rest)  # 使用量同比2022年增长 -> 使用量增长
     metric = _finish_metric(v, rest)
     if metric:
         return metric
@@ -497,9 +507,16 @@ def _accept_number(v: _Vocab, text: str, start: int, raw: str) -> bool:
             return False
         if text[max(0, start - 2) : start].endswith(v.cn_reject_after):
             return False
-        if raw[0] not in v.cn_start or raw in v.lone_articles:
+        if raw[0] not in v.cn_start:
             return False
+        if raw in v.lone_articles and not _after_comparator(v, text, start):
+            return False  # 一批, 一个 are articles; 不少于一场 (sh_bs_2019-05-05) is a count
     return True
+
+
+def _after_comparator(v: _Vocab, text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start].rstrip()
+    return any(before.endswith(word) for word, _ in v.prefix_cmp)
 
 
 def _quantity(v: _Vocab, text: str, m: re.Match[str]) -> tuple[Decimal, Decimal | None, str] | None:
@@ -640,7 +657,7 @@ def _quantities(ctx: _Context, matches: list[re.Match[str]]) -> list[_Quantity]:
     v, norm, excluded = ctx.v, ctx.norm, ctx.excluded
     out: list[_Quantity] = []
     for m in matches:
-        if _inside(excluded, m.start()):
+        if _inside(excluded, m.start()) and not _floor_in_brackets(v, norm, m):
             continue
         quantity = _quantity(v, norm, m)
         if quantity is None:
@@ -661,6 +678,20 @@ def _quantities(ctx: _Context, matches: list[re.Match[str]]) -> list[_Quantity]:
         if between.strip() and not tail and not any(c in between for c in _CONNECTORS):
             out[i] = dataclasses.replace(a, qualifier=True)
     return out
+
+
+def _floor_in_brackets(v: _Vocab, norm: str, m: re.Match[str]) -> bool:
+    """A bracket that states a floor is a target, not a detail: "（各单位全年不少于一场）"
+    (sh_bs_2019-05-05). Definitions in brackets use 超过 (车货总高度…超过4.5米), not floors."""
+    open_at = max(norm.rfind("（", 0, m.start()), norm.rfind("(", 0, m.start()))
+    if open_at < 0 or _inside_quote_or_title(norm, open_at):
+        return False
+    before = norm[open_at + 1 : m.start()].rstrip()
+    return before.endswith(v.floor_words)
+
+
+def _inside_quote_or_title(norm: str, pos: int) -> bool:
+    return norm.rfind("《", 0, pos) > norm.rfind("》", 0, pos)
 
 
 def _target(
@@ -764,6 +795,7 @@ def _deadline_metric(v: _Vocab, norm: str, start: int, end: int) -> str:
     for part in re.split(r"[，,：:]", norm[start:end]):
         s = _CJK_SPACE_RE.sub("", part).translate(v.strip_chars).strip(v.trim_chars + "。；;！？!?")
         s = v.drop_words.sub("", s) if s.startswith(v.deadline_skip_lead) else s
+        s = _LEAD_MONTH_RE.sub("", s)  # 到2019年12月底，… : the month is part of the date
         if len(s) < 2 or s.startswith(v.deadline_scope):
             continue  # 在工业、交通…等领域 says where, not what
         return s if len(s) <= v.max_len else s[: v.max_len]

@@ -103,6 +103,9 @@ def _latest_version_ids() -> Any:
 
 
 def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[bool]]:
+    """Each filter as a condition on (series, latest version id). Unit and alert filters are
+    ``IN (indexed subquery)`` (a rare unit is a few hundred rows, not a probe per series);
+    the text search looks at the latest version only."""
     conds: list[ColumnElement[bool]] = []
     lv = aliased(Version, name="lv")
     if f.q:
@@ -114,7 +117,7 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
         )
         in_meta = exists(
             select(lv.id).where(
-                lv.series_id == Series.id,
+                lv.id == latest.c.vid,
                 or_(_contains(lv.doc_number, f.q), _contains(lv.title, f.q)),
             )
         )
@@ -133,10 +136,10 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
         conds.append(_contains(Series.issuer, f.issuer))
     if f.unit:
         conds.append(
-            exists(
-                select(TaskUnit.id)
-                .join(Task, Task.id == TaskUnit.task_id)
-                .where(Task.version_id == latest.c.vid, TaskUnit.unit_key == unit_key(f.unit))
+            latest.c.vid.in_(
+                select(Task.version_id)
+                .join(TaskUnit, TaskUnit.task_id == Task.id)
+                .where(TaskUnit.unit_key == unit_key(f.unit))
             )
         )
     if f.date_from or f.date_to:
@@ -147,11 +150,9 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
             conds.append(vdate <= f.date_to)
     if f.has_alerts:
         conds.append(
-            exists(
-                select(ChangeSet.id).where(
-                    ChangeSet.series_id == Series.id,
-                    ChangeSet.alert_count > 0,
-                    ChangeSet.is_new_document.is_(False),
+            Series.id.in_(
+                select(ChangeSet.series_id).where(
+                    ChangeSet.alert_count > 0, ChangeSet.is_new_document.is_(False)
                 )
             )
         )
@@ -159,17 +160,25 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
 
 
 def list_documents(session: Session, filters: DocumentFilters, page: int = 1) -> Page:
-    """Series matching ``filters``, newest version first, one page with counts."""
+    """Series matching ``filters``, newest version first, one page with counts.
+
+    The total comes with the page (``count(*) OVER ()``), so a search scans once, not twice.
+    """
     page = max(1, page)
     latest = _latest_version_ids()
-    base = select(Series.id, latest.c.vid).join(latest, latest.c.series_id == Series.id)
+    base = select(Series.id, latest.c.vid, func.count().over().label("total")).join(
+        latest, latest.c.series_id == Series.id
+    )
     for cond in _document_conditions(filters, latest):
         base = base.where(cond)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ids = session.execute(
+    found = session.execute(
         base.order_by(latest.c.vid.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    rows = _document_rows(session, [(sid, vid) for sid, vid in ids])
+    if found:
+        total = int(found[0][2])
+    else:  # past the last page (or nothing matches): count without the page
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = _document_rows(session, [(sid, vid) for sid, vid, _ in found])
     return Page(rows=rows, total=total, page=page)
 
 
@@ -207,31 +216,45 @@ def _document_rows(session: Session, pairs: list[tuple[int, int]]) -> list[Docum
             .group_by(ChangeSet.series_id)
         ).all()
     )
+    # Named columns, not the Version entity: its parsed JSON is large and not shown here.
     info = {
-        s.id: (s, v)
-        for s, v in session.execute(
-            select(Series, Version)
+        r.id: r
+        for r in session.execute(
+            select(
+                Series.id,
+                Series.key,
+                Series.title,
+                Series.canonical_title,
+                Series.issuer,
+                Series.kind,
+                Version.title.label("v_title"),
+                Version.kind.label("v_kind"),
+                Version.doc_number,
+                Version.date,
+                Version.seq,
+                Version.fetched_at,
+            )
             .join(Version, Version.series_id == Series.id)
             .where(Version.id.in_(vids))
         ).all()
     }
     rows = []
     for sid, vid in pairs:
-        s, v = info[sid]
+        r = info[sid]
         rows.append(
             DocumentRow(
-                key=s.key,
-                title=s.title or v.title or s.canonical_title or s.key,
-                issuer=s.issuer,
-                kind=s.kind or v.kind,
-                doc_number=v.doc_number,
-                date=v.date,
-                latest_seq=v.seq,
+                key=r.key,
+                title=r.title or r.v_title or r.canonical_title or r.key,
+                issuer=r.issuer,
+                kind=r.kind or r.v_kind,
+                doc_number=r.doc_number,
+                date=r.date,
+                latest_seq=r.seq,
                 version_count=versions.get(sid, 0),
                 task_count=tasks.get(vid, 0),
                 target_count=targets.get(vid, 0),
                 alert_count=int(alerts.get(sid) or 0),
-                last_fetched_at=v.fetched_at,
+                last_fetched_at=r.fetched_at,
             )
         )
     return rows
@@ -482,8 +505,9 @@ def find_targets(
     year: int | None = None,
     limit: int = 200,
 ) -> list[TargetPoint]:
-    """Targets whose metric (or sentence) contains ``metric``, across documents and versions,
-    ordered by document then version; capped at ``limit`` rows (the chart's points)."""
+    """Targets whose metric contains ``metric``, across documents and versions, ordered by
+    document then version; capped at ``limit`` rows (the chart's points). The metric column
+    only (not the sentence): one pass over short values."""
     stmt = (
         select(
             Series.key,
@@ -503,9 +527,7 @@ def find_targets(
         .join(Series, Series.id == Version.series_id)
     )
     if metric:
-        stmt = stmt.where(
-            or_(_contains(TargetRow.metric, metric), _contains(TargetRow.text, metric))
-        )
+        stmt = stmt.where(_contains(TargetRow.metric, metric))
     if region:
         stmt = stmt.where(_contains(Series.issuer, region))
     if year:
@@ -555,24 +577,24 @@ def feed_entries(
         stmt = stmt.where(Series.key == series_key)
     if unit:
         stmt = stmt.where(
-            exists(
-                select(ChangeUnit.id)
-                .join(Change, Change.id == ChangeUnit.change_id)
-                .where(Change.change_set_id == ChangeSet.id, ChangeUnit.unit_key == unit_key(unit))
+            ChangeSet.id.in_(
+                select(Change.change_set_id)
+                .join(ChangeUnit, ChangeUnit.change_id == Change.id)
+                .where(ChangeUnit.unit_key == unit_key(unit))
             )
         )
     if keyword:
+        # Two materialized id sets, then a walk down created_at: no per-row LIKE there.
         stmt = stmt.where(
             or_(
-                _contains(Series.title, keyword),
-                exists(
-                    select(Change.id).where(
-                        Change.change_set_id == ChangeSet.id,
+                ChangeSet.series_id.in_(select(Series.id).where(_contains(Series.title, keyword))),
+                ChangeSet.id.in_(
+                    select(Change.change_set_id).where(
                         or_(
                             _contains(Change.summary, keyword),
                             _contains(Change.task_title, keyword),
                             _contains(Change.task_text, keyword),
-                        ),
+                        )
                     )
                 ),
             )
@@ -613,6 +635,7 @@ class SiteActivity:
     last_checked_at: datetime | None
     last_status: str | None
     failures: int
+    #: versions stored from this site's URLs
     documents: int
     failing_urls: list[tuple[str, str | None, int]]
 
@@ -630,14 +653,12 @@ def _starts_with(session: Session, column: Any, prefix: str) -> ColumnElement[bo
 
 
 def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivity:
-    """The listing's fetch state, the series stored from URLs under ``prefix`` and the URLs
-    under it that currently fail."""
+    """The listing's fetch state, the versions stored from URLs under ``prefix`` (counted on
+    the source_url index alone) and the URLs under it that currently fail."""
     state = session.scalar(select(FetchState).where(FetchState.url == listing_url))
     documents = (
         session.scalar(
-            select(func.count(func.distinct(Version.series_id))).where(
-                _starts_with(session, Version.source_url, prefix)
-            )
+            select(func.count(Version.id)).where(_starts_with(session, Version.source_url, prefix))
         )
         or 0
     )
@@ -656,15 +677,11 @@ def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivi
     )
 
 
-def health_alarms(
-    session: Session, *, source: str | None = None, limit: int = 20
-) -> list[tuple[datetime, str, str]]:
+def health_alarms(session: Session, *, limit: int = 20) -> list[tuple[datetime, str, str]]:
     """The newest source-health emails to the operator (``flows.health`` queues them as
-    admin deliveries): (queued at, subject, delivery status); ``source`` narrows to one."""
+    admin deliveries): (queued at, subject, delivery status)."""
     stmt = select(Delivery.created_at, Delivery.subject, Delivery.status).where(
         Delivery.kind == "admin"
     )
-    if source:
-        stmt = stmt.where(_contains(Delivery.subject, f"source health: {source} "))
     rows = session.execute(stmt.order_by(Delivery.created_at.desc()).limit(limit)).all()
     return [(r[0], r[1], r[2]) for r in rows]

@@ -308,6 +308,8 @@ class Subscription(Base):
     unit_key: Mapped[str | None] = mapped_column(String(200), index=True)
     keyword: Mapped[str | None] = mapped_column(Text)
     kinds: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: alerts go here as a JSON POST (alerts.webhook) instead of an email when set
+    webhook_url: Mapped[str | None] = mapped_column(Text)
     #: instant | daily
     mode: Mapped[str] = mapped_column(String(10), default="instant")
     #: pending | active | unsubscribed

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     web_port: int | None = Field(
         None, ge=1, le=65535, validation_alias=AliasChoices("RADAR_WEB_PORT")
     )
+    #: Proxies whose ``X-Forwarded-For`` the web app believes (comma-separated IPs/CIDRs;
+    #: none by default: the peer address is what per-IP sign-up limits count).
+    trusted_proxies_env: str = Field("", validation_alias=AliasChoices("RADAR_TRUSTED_PROXIES"))
 
     @field_validator("*", mode="before")
     @classmethod
@@ -100,6 +103,10 @@ class Settings(BaseSettings):
                 "RADAR_HOME/secret) or set your own"
             )
         return value
+
+    @property
+    def trusted_proxies(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.trusted_proxies_env.split(",") if p.strip())
 
     @property
     def database_url(self) -> str:

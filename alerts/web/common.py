@@ -35,6 +35,22 @@ KIND_LABELS = {
     "other": "其他",
 }
 ROLE_LABELS = {"lead": "牵头", "support": "配合", "responsible": "责任"}
+#: storage.identity's reasons, in the UI's language (an unknown reason is shown as stored).
+_MATCH_REASONS = (
+    ("explicit series key", "指定的文件系列"),
+    ("same source URL", "同一来源网址"),
+    ("same canonical title", "标题相同"),
+    ("new series", "新文件"),
+    ("new doc number", "新文号"),
+)
+
+
+def match_reason(reason: str | None) -> str:
+    """``same canonical title '…' (new doc number …)`` -> ``标题相同 '…' (新文号 …)``."""
+    text = reason or "new series"
+    for english, chinese in _MATCH_REASONS:
+        text = text.replace(english, chinese)
+    return text
 
 
 def doc_url(key: str) -> str:
@@ -105,6 +121,7 @@ def environment() -> Environment:
         subscribe_url=subscribe_url,
         query_url=query_url,
         num=num,
+        match_reason=match_reason,
         safe_url=safe_url,
         target_text=target_text,
         when=when,
@@ -156,7 +173,16 @@ def session_scope(get_factory: FactoryGetter) -> Iterator[Session]:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client for per-IP limits: the peer, or ``X-Forwarded-For`` when the peer is one of
+    ``RADAR_TRUSTED_PROXIES`` (``alerts.subscriptions.client_ip``)."""
+    from alerts.subscriptions import client_ip as forwarded_client
+    from storage.settings import load_settings
+
+    return forwarded_client(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        load_settings().trusted_proxies,
+    )
 
 
 def not_found(what: str, *, api: bool) -> Response:

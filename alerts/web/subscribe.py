@@ -30,7 +30,7 @@ from alerts.subscriptions import (
     update_filters,
 )
 from alerts.tokens import Purpose, make_token, read_token
-from alerts.web.common import FactoryGetter, page
+from alerts.web.common import FactoryGetter, client_ip, page
 from storage.db import write_session
 from storage.models import Subscription, utcnow
 from storage.settings import load_settings
@@ -64,7 +64,7 @@ def router(factory: FactoryGetter) -> APIRouter:
     def form(series: str = "", issuer: str = "", unit: str = "", keyword: str = "") -> HTMLResponse:
         """The sign-up form; the subscribe buttons of other pages pre-fill it."""
         prefill: dict[str, Any] = {"series": series, "issuer": issuer, "unit": unit}
-        prefill.update(keyword=keyword, kinds=[], mode="instant")
+        prefill.update(keyword=keyword, kinds=[], mode="instant", webhook="")
         return _page("订阅政策变更提醒", page="form", prefill=prefill)
 
     @app.post("/subscribe", response_class=HTMLResponse)
@@ -78,8 +78,9 @@ def router(factory: FactoryGetter) -> APIRouter:
         keyword: Annotated[str | None, Form()] = None,
         kinds: Annotated[list[str] | None, Form()] = None,
         mode: Annotated[str, Form()] = "instant",
+        webhook: Annotated[str | None, Form()] = None,
     ) -> HTMLResponse:
-        ip = request.client.host if request.client else None
+        ip = client_ip(request)
         try:
             with write_session(factory()) as session:
                 sub = subscribe(
@@ -93,6 +94,7 @@ def router(factory: FactoryGetter) -> APIRouter:
                     mode=mode,
                     origin="web",
                     ip=ip,
+                    webhook_url=webhook or None,
                 )
                 del sub  # same answer either way: the page must not reveal who subscribed
         except RateLimited:
@@ -203,6 +205,7 @@ def router(factory: FactoryGetter) -> APIRouter:
                         "keyword": s.keyword or "",
                         "kinds": list(s.kinds or []),
                         "mode": s.mode,
+                        "webhook": s.webhook_url or "",
                     }
                     for s in subs
                 ]
@@ -222,6 +225,7 @@ def router(factory: FactoryGetter) -> APIRouter:
         keyword: Annotated[str | None, Form()] = None,
         kinds: Annotated[list[str] | None, Form()] = None,
         mode: Annotated[str, Form()] = "instant",
+        webhook: Annotated[str | None, Form()] = None,
     ) -> Response:
         """Edits filters and mode of one of the manage link owner's subscriptions. The
         link proves the address, so the edit needs no second confirmation."""
@@ -238,6 +242,7 @@ def router(factory: FactoryGetter) -> APIRouter:
                     keyword=keyword or None,
                     kinds=kinds or None,
                     mode=mode,
+                    webhook_url=webhook or None,
                 )
         except InvalidToken as exc:
             return _page("链接无效", status=400, message=f"管理链接无效（{exc}）。")

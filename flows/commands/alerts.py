@@ -34,6 +34,7 @@ def _sub_dict(sub: Any) -> dict[str, Any]:
         "keyword": sub.keyword,
         "kinds": sub.kinds,
         "mode": sub.mode,
+        "webhook_url": sub.webhook_url,
         "status": sub.status,
         "origin": sub.origin,
     }
@@ -66,6 +67,9 @@ def register(app: typer.Typer) -> None:
         digest: str | None = typer.Option(
             None, "--digest", help="'daily' for one digest email a day instead of instant alerts."
         ),
+        webhook: str | None = typer.Option(
+            None, "--webhook", help="POST alerts as JSON (radar.alert/1) to this URL, not email."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the subscription as JSON."),
     ) -> None:
         """Subscribe EMAIL to alerts (active at once: the operator needs no confirmation)."""
@@ -87,6 +91,7 @@ def register(app: typer.Typer) -> None:
                 kinds=kinds,
                 mode="daily" if digest == "daily" else "instant",
                 origin="cli",
+                webhook_url=webhook,
             )
             data, text = _sub_dict(sub), describe(sub)
         if as_json:
@@ -217,4 +222,5 @@ def register(app: typer.Typer) -> None:
         from flows.web_operator import operator_for
 
         app = create_app(operator_hooks=operator_for(None, can_poll=False))
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # proxy_headers off: X-Forwarded-For is believed only from RADAR_TRUSTED_PROXIES.
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -10,6 +10,7 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
+from parsers.structure.replies import reply_tasks
 from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
@@ -314,6 +315,23 @@ def _goal_intro_year(node: Node, cls: tuple[str, str] | None) -> tuple[int | Non
     return int(m.group(1)), section is not node or lead[-1].rstrip().endswith(("：", ":"))
 
 
+# A heading that is itself a deadline: "（一）建设筹备阶段（2024年年底前）" (sh_jtw_2024-11-21),
+# "（一）2023年4月底前" (sh_jtw_2023-04-17 三、时间节点).
+_HEADING_DEADLINE = re.compile(
+    r"(?:到|至)?\s*((?:19|20)\d{2})\s*年\s*(?:年?底前|末前|前|(?:\d{1,2}月)?(?:底|末)?前)"
+)
+
+
+def heading_deadline(node: Node, title: str, targets: list[Target]) -> list[Target]:
+    """The deadline of a stage item whose heading carries it and whose body states none, so
+    that moving the stage's year is a goal change (2024年年底前 -> 2025年年底前)."""
+    m = _HEADING_DEADLINE.search(_node_title(node))
+    if not m or any(t.year == int(m.group(1)) for t in targets):
+        return []
+    name = re.sub(r"[（(][^）)]*[）)]", "", title).strip() or title
+    return [Target(text=_node_title(node), metric=name, year=int(m.group(1)))]
+
+
 def heading_year(node: Node) -> int | None:
     """The year written on the nearest enclosing stage heading, if any."""
     for anc in [node, *reversed(node.ancestors())]:
@@ -323,13 +341,18 @@ def heading_year(node: Node) -> int | None:
     return None
 
 
+def _task_targets(node: Node, title: str, text: str) -> list[Target]:
+    targets = _dedupe(extract_targets(text, default_year=heading_year(node)))
+    return heading_deadline(node, title, targets) + targets
+
+
 def build_document(extracted: Extracted) -> ParsedDocument:
     raw_paras, table_tasks = take_task_tables(extracted)
     paras = clean_paragraphs(raw_paras)
     if not paras:
         raise ParseError("no text found in the document")
     cmeta = extracted.meta
-    meta = extract_metadata(paras, container_title=cmeta.get("title"))
+    meta = extract_metadata(paras, container=cmeta)
     # An attachment line the metadata took stays as a bare 附件 mark: the outline ends the
     # body there (what follows is the attachment, not the last chapter).
     body = _split_closing(
@@ -388,10 +411,19 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 text=text,
                 units=units,
                 # A task states future work by definition, even in a reply or news item.
-                targets=_dedupe(extract(text, default_year=heading_year(node))),
+                targets=_task_targets(node, title, text),
             )
         )
 
+    if meta.kind == "reply":
+        # A reply's outline items count as its commitments only under a next-step heading or
+        # lead-in (二、下一步工作); other numbered items report what was done.
+        planned = [
+            t
+            for (node, _, _), t in zip(candidates, tasks, strict=True)
+            if (classified[id(node)] or ("",))[0] == "task"
+        ]
+        tasks = reply_tasks(body, meta, planned)
     tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
@@ -405,6 +437,11 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             continue  # conditions, types, scope: thresholds, not goals
         intro_year, lead_in = _goal_intro_year(node, classified[id(node)])
         own_year = heading_year(node)
+        # A goal section states goals whatever the document's kind: a 函 that works as a plan
+        # (sh_zjw_2024-02-01 一、工作目标: 新增城市建成区50平方公里), a news page quoting a
+        # plan's 预期目标 (cq_yuzhong_2023), have no forward word in their goal lines.
+        cls = classified[id(node)]
+        in_goals = bool(cls and cls[0] == "goal")
         texts = [node.text, *node.body] if "。" in node.text else node.body
         for para in texts:
             # The year of a dated lead (到2025年，…：) covers the items it introduces, not a
@@ -414,7 +451,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
                 extract(
                     strip_annotation(para, find_units(para)),
                     default_year=own_year or (intro_year if covered else None),
-                    forward_only=forward_only,
+                    forward_only=forward_only and not in_goals,
                 )
             )
 
@@ -435,7 +472,8 @@ def build_document(extracted: Extracted) -> ParsedDocument:
         goals=_dedupe(goals),
         tasks=tasks,
         outline=_outline(root),
-        index_no=cmeta.get("index_no"),
+        index_no=cmeta.get("index_no") or meta.index_no,
+        units=meta.units,
         attachments=[Attachment(**a) for a in cmeta.get("attachments") or []],
         cites=meta.cites,
         source_format=extracted.format,

@@ -1,67 +1,98 @@
 """Document metadata from the paragraphs around the body: title, 文号, issuers, recipients,
-成文日期, kind and the proposal a reply answers.
+成文日期, kind, the proposal a reply answers and the units that handle it.
 
-Container metadata (an HTML page's ArticleTitle, info table) is merged by the caller; this
-module reads what the document text itself says.
+Three sources, merged here in one place so the precedence is visible:
+
+1. the container (``Extracted.meta``: an HTML page's ArticleTitle and info box, a Markdown
+   file's front matter),
+2. an info table written as text (:mod:`parsers.structure.info`),
+3. what the document text says (title block, 文号 line, signature and date).
+
+Real pages come with chrome (breadcrumbs, ``字号:大中小``, spam banners of hijacked mirrors),
+so every title candidate is cleaned (site suffix, 文号 in brackets, issuer prefix, year
+prefix, the suggestion's own title in parentheses) and vocabulary sits in
+``parsers/data/metadata.toml`` with the documents that justify each entry.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from parsers.schema import Proposal
+from parsers.schema import Proposal, Unit
+from parsers.structure.info import Info, read_info
+from parsers.structure.mvocab import mvocab, patterns, words
 from parsers.structure.outline import cn_int, match_marker
+from parsers.structure.proposal import read_proposal
+from parsers.structure.reading import reading, strip_pinyin
 from parsers.structure.units import split_names
 from parsers.structure.vocab import vocab
 
-_DOCNUM = re.compile(
-    r"[\u4e00-\u9fff]{1,20}\s*[〔［\[﹝【(（]\s*((?:19|20)\d{2})\s*[〕］\]﹞】)）]\s*第?\s*\d{1,5}\s*号"
-)
-_CN_YEAR_DIGITS = "〇零○O一二三四五六七八九"
-_DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
+_DOCNUM_CORE = r"[\u4e00-\u9fff]{1,20}\s*[〔［\[﹝【(（]\s*((?:19|20)\d{2})\s*[〕］\]﹞】)）]\s*第?\s*\d{1,5}\s*号"
+_DOCNUM = re.compile(_DOCNUM_CORE)
+_DOCNUM_LEAD = re.compile(rf"^({_DOCNUM_CORE})")
+_DOCNUM_TAIL = re.compile(rf"\s*[\[［【(（]\s*({_DOCNUM_CORE})\s*[\]］】)）]$")
+#: Zero as 〇, 零, ○, O or an ASCII 0 (``二0二一年四月七日``: fx ha_reply_xinyan).
+_CN_YEAR_DIGITS = "〇零○O0一二三四五六七八九"
+_DATE = re.compile(r"^((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
 _CN_DATE = re.compile(
     rf"^([{_CN_YEAR_DIGITS}]{{4}})年([一二三四五六七八九十]{{1,3}})月([一二三四五六七八九十]{{1,3}})日$"
 )
-_PROPOSAL_NO = re.compile(
-    r"(?:第\s*([0-9A-Za-z\-]+)\s*号\s*(?:提案|建议|议案))|(?:(?:提案|建议|议案)\s*第\s*([0-9A-Za-z\-]+)\s*号)"
-)
-_MEETING = re.compile(
-    r"((?:全国|[省市区县州])?(?:政协|人大)?第?[一二三四五六七八九十]+届"
-    r"(?:人大|政协)?(?:委员会|常委会)?第?[一二三四五六七八九十]+次(?:全体)?会议)"
-)
+#: A date whose 年/月/日 a crawler dropped: ``20211026``, ``2017823`` (sn_reply_zp86,
+#: nx_reply_yanchi49, yn_reply_xsbn77, nx_reply_yinchuan40). Read only when one split is
+#: a valid date; ``2021112`` (1-12 or 11-2) stays unread.
+_DIGIT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{3,4})$")
 _ATTACH = re.compile(r"^附\s*件\s*\d*\s*[：:]")
 _ATTACH_ITEM = re.compile(r"^\d{1,2}\s*[.．、]")
 _PUBLISHED = re.compile(
-    r"(?:发布时间|发布日期|发文时间|发布于|日期)\s*[：:]\s*((?:19|20)\d{2})[-年/.](\d{1,2})[-月/.](\d{1,2})"
+    r"(?:发布时间|发布日期|发文时间|发布于|日期|编稿时间|时间)\s*[：:]\s*((?:19|20)\d{2})[-年/.](\d{1,2})[-月/.](\d{1,2})"
 )
 _CAPTION = re.compile(r"(摄[/／]|摄影[：:]|图[/／])")
+_YEAR_PREFIX = re.compile(r"^(?:19|20)\d{2}年度?")
+_SUGGESTION_SUFFIX = re.compile(r"[（(]关于[^（）()]{4,80}[)）]$")
+
+
+def _valid(y: int, mo: int, d: int) -> bool:
+    return 1900 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31
 
 
 def iso_date(text: str) -> str | None:
-    """``2022年12月15日`` or ``二〇二二年十二月十五日`` (the whole paragraph) -> ``2022-12-15``."""
+    """A paragraph that is only a date -> ISO: ``2022年12月15日``, ``2022.06.22``,
+    ``二〇二二年十二月十五日``, crawler-damaged ``20211026``/``2017823`` when unambiguous."""
     text = re.sub(r"\s+", "", text)
     m = _DATE.match(text)
     if m:
         y, mo, d = (int(g) for g in m.groups())
-    else:
-        m = _CN_DATE.match(text)
-        if not m:
-            return None
+        return f"{y:04d}-{mo:02d}-{d:02d}" if _valid(y, mo, d) else None
+    m = _CN_DATE.match(text)
+    if m:
         digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
-        digits.update({"零": 0, "○": 0, "O": 0})
+        digits.update({"零": 0, "○": 0, "O": 0, "0": 0})
         y = int("".join(str(digits[c]) for c in m.group(1)))
         mo, d = cn_int(m.group(2)), cn_int(m.group(3))
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
+        return f"{y:04d}-{mo:02d}-{d:02d}" if _valid(y, mo, d) else None
+    m = _DIGIT_DATE.match(text)
+    if m:
+        y, rest = int(m.group(1)), m.group(2)
+        splits = {(int(rest[:k]), int(rest[k:])) for k in (1, 2) if len(rest) - k in (1, 2)}
+        ok = [(mo, d) for mo, d in splits if _valid(y, mo, d)]
+        if len(ok) == 1:
+            mo, d = ok[0]
+            return f"{y:04d}-{mo:02d}-{d:02d}"
+    return None
 
 
 def is_agency(text: str) -> bool:
     """A short line that names an agency (signature or header)."""
-    if len(text) > 60 or re.search(r"[。，；：:！？、]", text):
+    if len(text) > 60 or re.search(r"[。，；：:！？、|]", text):
         return False
-    return any(text.endswith(s) for s in vocab().agency_suffixes)
+    text = reading(text).text
+    return any(text.endswith(s) for s in _agency_suffixes())
+
+
+def _agency_suffixes() -> tuple[str, ...]:
+    return (*vocab().agency_suffixes, *mvocab()["units"]["suffixes"])
 
 
 def split_issuers(text: str) -> list[str]:
@@ -100,106 +131,302 @@ class Metadata:
     proposal: Proposal | None = None
     cites: list[str] = field(default_factory=list)
     published: str | None = None
+    index_no: str | None = None
+    #: units that handle a proposal (承办/主办 -> lead, 会办/协办/经商 -> support)
+    units: list[Unit] = field(default_factory=list)
+    #: the unit a reply speaks for (我局): the signer, else the lead unit
+    self_unit: str | None = None
+    #: a 会办意见: a co-handler's opinion addressed to the lead unit
+    coordination: bool = False
     #: indexes of paragraphs that are metadata lines (not body text)
     consumed: set[int] = field(default_factory=set)
 
 
-def _find_title(paras: list[str]) -> tuple[int, int] | None:
-    """(start, end) paragraph range of the title, or None."""
-    endings = vocab().title_endings
-    head = range(min(len(paras), 15))
-    for i in head:
-        p = paras[i]
-        pos = p.find("关于")
-        if (
-            pos < 0
-            or len(p) > 80
-            or "。" in p
-            or any(r.search(p) for r in vocab().not_title_patterns)
-        ):
-            continue
-        if pos > 0 and not is_agency(p[:pos]):
-            continue
-        joined, j = p, i
-        while not any(joined.endswith(e) for e in endings) and j + 1 < len(paras) and j - i < 3:
-            nxt = paras[j + 1]
-            if len(nxt) > 40 or "。" in nxt or nxt.endswith(("：", ":")):
+# Titles -----------------------------------------------------------------------------------
+
+
+def _endings() -> tuple[str, ...]:
+    return tuple(sorted({*vocab().title_endings, *mvocab()["title"]["endings"]}, key=len)[::-1])
+
+
+def _ends_like_title(text: str) -> bool:
+    plain = reading(text).text
+    return any(plain.endswith(e) for e in _endings())
+
+
+def _not_title(line: str) -> bool:
+    return any(p.search(line) for p in patterns("title", "not_title")) or any(
+        r.search(line) for r in vocab().not_title_patterns
+    )
+
+
+@dataclass
+class TitleParts:
+    title: str
+    issuers: list[str] = field(default_factory=list)
+    doc_number: str | None = None
+
+
+def clean_title(raw: str) -> TitleParts:
+    """``中共X办公室Y办公室印发《…》的通知(岳办发〔2017〕2号)`` -> title, issuers, 文号."""
+    text = re.sub(r"^#+\s*", "", strip_pinyin(raw)).strip(" |")
+    text = re.sub(r"\s+", "", text)
+    doc_number = None
+    m = _DOCNUM_TAIL.search(text)
+    if m:
+        doc_number, text = m.group(1), text[: m.start()]
+    m = _DOCNUM_LEAD.match(text)
+    if m and len(text) > len(m.group(0)) + 4:
+        doc_number, text = doc_number or m.group(1), text[m.end() :]
+    site = re.compile(mvocab()["title"]["site_suffix"])
+    m = site.search(text)
+    if m and _ends_like_title(text[: m.start()]):
+        text = text[: m.start()]
+    m = _SUGGESTION_SUFFIX.search(text)
+    if m and _ends_like_title(text[: m.start()]):
+        text = text[: m.start()]
+    text = _YEAR_PREFIX.sub("", text)
+    issuers: list[str] = []
+    plain = reading(text).text
+    for opener in words("title", "openers"):
+        pos = plain.find(opener)
+        if pos > 0:
+            names = split_issuers(text[:pos])
+            if names and all(is_agency(n) for n in names):
+                issuers, text = names, text[pos:]
                 break
-            joined += nxt
-            j += 1
-        if any(joined.endswith(e) for e in endings):
-            return i, j
-    # No 关于… title: the first short line that is not a caption, number, date or heading.
-    newsy = any(_CAPTION.search(paras[i]) or paras[i] in vocab().news_markers for i in head)
-    for i in head:
+    return TitleParts(text, issuers, doc_number and re.sub(r"\s+", "", doc_number))
+
+
+def _opens_title(line: str) -> bool:
+    plain = reading(line).text
+    starts = [plain.find(o) for o in words("title", "openers")]
+    pos = min((s for s in starts if s >= 0), default=-1)
+    if pos < 0:
+        return False
+    if pos == 0:
+        return True
+    prefix = _DOCNUM_LEAD.sub("", _YEAR_PREFIX.sub("", line[:pos]))
+    return (
+        not prefix
+        or is_agency(prefix.rstrip("、"))
+        or all(is_agency(n) for n in split_issuers(prefix))
+    )
+
+
+def _comma(line: str) -> bool:
+    """A comma outside 《》 and quotes: a sentence or a table row, not a title."""
+    return bool(re.search(r"[,，]", re.sub(r"《[^》]*》|“[^”]*”", "", line)))
+
+
+def _find_title(paras: list[str], head: int) -> tuple[int, int] | None:
+    """(start, end) paragraph range of the document's own title in the head, or None."""
+    for i in range(head):
         p = paras[i]
-        if _CAPTION.search(p) or _DOCNUM.fullmatch(p) or iso_date(p) or match_marker(p):
+        if len(p) > 120 or "。" in p or _not_title(p) or not _opens_title(p) or _comma(p):
             continue
-        if p in vocab().news_markers or any(r.search(p) for r in vocab().not_title_patterns):
-            continue
-        if len(p) > 60 or re.search(r"[。；：:！？]", p) or (is_agency(p) and not newsy):
-            if len(p) > 60 or "。" in p:
-                return None
-            continue
-        j = i
-        if j + 1 < len(paras) and re.fullmatch(r"[（(][^（）()]{4,20}[）)]", paras[j + 1]):
+        joined, j = clean_title(p).title, i
+        while not _ends_like_title(joined) and j + 1 < head and j - i < 3:
+            nxt = paras[j + 1]
+            if len(nxt) > 60 or "。" in nxt or nxt.endswith(("：", ":")):
+                break
+            joined = clean_title(p + "".join(paras[i + 1 : j + 2])).title
             j += 1
-        return i, j
+        if _ends_like_title(joined):
+            return i, j
     return None
 
 
-def extract_metadata(paras: list[str], container_title: str | None = None) -> Metadata:
-    """Metadata from the text; ``container_title`` (an HTML page's ArticleTitle) wins over a
-    title guessed from the text, since pages often keep the title outside the body."""
+def _fallback_title(paras: list[str], head: int) -> int | None:
+    """A title without an opener (镇巴县人民政府工作规则, …一覽表): the first head line that
+    ends like a title; else the first short plain line."""
+    plain_lines = [
+        i
+        for i in range(head)
+        if len(paras[i]) <= 60
+        and not re.search(r"[。；：:！？]", paras[i])
+        and not _not_title(paras[i])
+        and not _CAPTION.search(paras[i])
+        and not _DOCNUM.fullmatch(paras[i])
+        and not iso_date(paras[i])
+        and not match_marker(paras[i])
+        and paras[i] not in vocab().news_markers
+    ]
+    for i in plain_lines:
+        if _ends_like_title(paras[i]) and not is_agency(paras[i]):
+            return i
+    newsy = any(_CAPTION.search(paras[i]) or paras[i] in vocab().news_markers for i in range(head))
+    for i in plain_lines:
+        if not is_agency(paras[i]) or newsy:
+            return i
+    return None
+
+
+# Body helpers -------------------------------------------------------------------------------
+
+
+def _body_start(paras: list[str], first_marker: int | None) -> int:
+    """Index of the first body paragraph: the salutation/first sentence or first item."""
+    limit = min(len(paras), 40 if first_marker is None else first_marker)
+    for i in range(limit):
+        p = paras[i]
+        if "。" in p and len(p) > 40:
+            return i
+    return limit
+
+
+def _website(value: str) -> bool:
+    return any(re.search(p, value) for p in mvocab()["info"]["website"])
+
+
+def _info_issuers(info: Info) -> list[str]:
+    out: list[str] = []
+    for value in info.all("issuers"):
+        for name in split_issuers(value):
+            if len(name) >= 3 and is_agency(name) and not _website(name) and name not in out:
+                out.append(name)
+    return out
+
+
+def _info_date(info: Info) -> str | None:
+    from parsers.readers.html_meta import iso_date as loose_date
+
+    return next((d for v in info.all("date") if (d := loose_date(v))), None)
+
+
+def _signature(paras: list[str]) -> tuple[int, str, list[str]] | None:
+    """(index of the date line, the date, the agency lines above it) of the 落款."""
+    for i, p in enumerate(paras):
+        d = iso_date(p)
+        if not d or i == 0 or not is_agency(paras[i - 1]):
+            continue
+        k = i - 1
+        while k - 1 >= 0 and is_agency(paras[k - 1]) and i - k < 4:
+            k -= 1
+        return i, d, [strip_pinyin(x) for x in paras[k:i]]
+    return None
+
+
+def extract_metadata(
+    paras: list[str], container_title: str | None = None, container: dict[str, Any] | None = None
+) -> Metadata:
+    """Metadata from the text, the text info table and the container (``Extracted.meta``).
+
+    ``container_title`` (an HTML page's ArticleTitle) wins over a title guessed from the
+    text, since pages often keep the title outside the body."""
+    container = dict(container or {})
+    if container_title:
+        container.setdefault("title", container_title)
     meta = Metadata()
     first_marker = _first_marker_index(paras)
-
-    # 文号: a line of its own near the top or the bottom.
-    for i in [*range(min(len(paras), 15)), *range(max(0, len(paras) - 8), len(paras))]:
-        p = paras[i]
-        m = _DOCNUM.search(p)
-        if m and len(p) <= len(m.group(0)) + 12:
-            meta.doc_number = re.sub(r"\s+", "", m.group(0))
+    head = _body_start(paras, first_marker)
+    # An info table sits above the body; 责任单位-style lines below it are the body's.
+    info = read_info(paras, limit=head + 1)
+    meta.consumed |= info.consumed
+    for i, p in enumerate(paras[:40]):
+        if _not_title(p) and re.search(r"https?://|^#\s*source", p):
             meta.consumed.add(i)
-            break
 
-    span = _find_title(paras[:first_marker] if first_marker else paras)
-    title_end = -1
+    _read_title(meta, paras, head, container, info)
+    _read_doc_number(meta, paras, head, container, info)
+    _read_recipients(meta, paras, head)
+    _read_date_and_signers(meta, paras, container, info)
+    _consume_attachments(meta, paras)
+    for p in paras[:20]:
+        m = _PUBLISHED.search(p)
+        if m:
+            meta.published = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            break
+    meta.index_no = info.first("index_no")
+    text = "\n".join(paras)
+    meta.cites = list(dict.fromkeys(re.findall(r"《([^《》]{2,80})》", text)))
+    meta.kind = _kind(meta, paras, text, first_marker)
+    body = [p for i, p in enumerate(paras) if i not in meta.consumed]
+    if meta.kind == "reply":
+        meta.coordination = "会办意见" in reading(meta.title or "").text or any(
+            "会办意见" in reading(p).text for p in body[:3]
+        )
+        text_paras = [p for i, p in enumerate(paras) if i not in info.consumed]
+        pi = read_proposal(meta.title, text_paras, coordination=meta.coordination)
+        if pi.number or pi.proposers or pi.meeting:
+            meta.proposal = Proposal(
+                number=pi.number,
+                proposer="、".join(pi.proposers) or None,
+                meeting=pi.meeting,
+                proposers=pi.proposers,
+            )
+    _read_units(meta, [p for i, p in enumerate(paras) if i not in info.consumed], info)
+    return meta
+
+
+def _read_title(
+    meta: Metadata, paras: list[str], head: int, container: dict[str, Any], info: Info
+) -> None:
+    span = _find_title(paras, head)
+    parts: TitleParts | None = None
     if span:
         start, end = span
-        title = "".join(paras[start : end + 1])
-        pos = title.find("关于")
-        if pos > 0:
-            meta.issuers = split_issuers(title[:pos])
-            title = title[pos:]
-        meta.title = re.sub(r"\s+", "", title)
+        parts = clean_title("".join(paras[start : end + 1]))
         meta.consumed.update(range(start, end + 1))
-        title_end = end
-        if (
-            start > 0
-            and not meta.issuers
-            and is_agency(paras[start - 1])
-            and title.startswith("关于")
-        ):
-            meta.issuers = split_issuers(paras[start - 1])
+        if start > 0 and not parts.issuers and is_agency(paras[start - 1]):
+            parts.issuers = split_issuers(strip_pinyin(paras[start - 1]))
             meta.consumed.add(start - 1)
-
-    if container_title:
-        title = re.sub(r"\s+", "", container_title)
-        pos = title.find("关于")
-        if pos > 0 and is_agency(title[:pos]):
-            meta.issuers = meta.issuers or split_issuers(title[:pos])
-            title = title[pos:]
-        meta.title = title
-
-    # Recipients (主送机关): a short line ending in a colon right after the title block.
-    limit = first_marker if first_marker is not None else min(len(paras), 20)
-    for i in range(title_end + 1, min(limit, title_end + 6)):
-        p = paras[i]
-        if i in meta.consumed:
+    for source in (container.get("title"), info.first("title")):
+        if not source:
             continue
-        if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p:
-            # A 主送 list wrapped over lines: earlier lines end with a separator.
+        cand = clean_title(source)
+        # The container's title wins (pages keep the title outside the body); an info
+        # table's 标题 only when the text has none that opens like a title.
+        if source is container.get("title") or parts is None:
+            if parts is None or _opens_title(cand.title) or _ends_like_title(cand.title):
+                cand.issuers = cand.issuers or (parts.issuers if parts else [])
+                cand.doc_number = cand.doc_number or (parts.doc_number if parts else None)
+                parts = cand
+                break
+    if parts is None:
+        i = _fallback_title(paras, head)
+        if i is not None:
+            parts = clean_title(paras[i])
+            meta.consumed.add(i)
+    if parts:
+        for i in range(head):
+            if i not in meta.consumed and clean_title(paras[i]).title == parts.title:
+                meta.consumed.add(i)  # the page repeats its title above the body
+        meta.title = parts.title or None
+        meta.issuers = parts.issuers
+        meta.doc_number = parts.doc_number
+
+
+def _read_doc_number(
+    meta: Metadata, paras: list[str], head: int, container: dict[str, Any], info: Info
+) -> None:
+    """文号: the container's or info table's (validated by shape), else a line of its own
+    near the top or the bottom."""
+    for value in [container.get("doc_number"), *info.all("doc_number")]:
+        m = _DOCNUM.search(value or "")
+        if m:
+            meta.doc_number = meta.doc_number or re.sub(r"\s+", "", m.group(0))
+    for i in [*range(min(len(paras), max(head, 15))), *range(max(0, len(paras) - 8), len(paras))]:
+        p = paras[i]
+        m = _DOCNUM.search(p)
+        if m and (len(p) <= len(m.group(0)) + 12 or _DOCNUM_LEAD.match(p)) and "。" not in p:
+            if meta.doc_number is None and m.start() <= 12:
+                meta.doc_number = re.sub(r"\s+", "", m.group(0))
+            if len(p) <= len(m.group(0)) + 12:
+                meta.consumed.add(i)
+            if meta.doc_number:
+                break
+
+
+def _read_recipients(meta: Metadata, paras: list[str], head: int) -> None:
+    """主送机关: a short line ending in a colon right after the title block (also the lead
+    unit a 会办意见 is addressed to, with or without its colon)."""
+    title_end = max((i for i in meta.consumed if i < head), default=-1)
+    for i in range(title_end + 1, min(len(paras), head + 1, title_end + 8)):
+        p = paras[i]
+        if i in meta.consumed or _not_title(p):
+            continue
+        if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p and not _sentence(p):
             first = i
             while (
                 first - 1 > title_end
@@ -210,27 +437,49 @@ def extract_metadata(paras: list[str], container_title: str | None = None) -> Me
                 first -= 1
             meta.recipients = split_names("".join(paras[first:i]) + p[:-1])
             meta.consumed.update(range(first, i + 1))
-            break
+            return
+        if is_agency(p) and i + 1 < len(paras) and "提出的" in paras[i + 1]:
+            meta.recipients = [p]
+            meta.consumed.add(i)
+            return
 
-    # 成文日期: a date line right after a signature line; else the last date line.
-    dates = [(i, iso_date(p)) for i, p in enumerate(paras)]
-    dated = [(i, d) for i, d in dates if d]
-    chosen = None
-    for i, d in dated:
-        if i > 0 and is_agency(paras[i - 1]):
-            chosen = (i, d)
-            if not meta.issuers:
-                meta.issuers = split_issuers(paras[i - 1])
-            meta.consumed.update({i - 1, i})
-            break
-    if chosen is None and dated:
-        chosen = dated[-1]
-        meta.consumed.add(chosen[0])
-    if chosen:
-        meta.date = chosen[1]
 
-    # The attachment list of a cover notice ("附件：1.…清单" and its numbered lines) is not
-    # part of the outline.
+def _sentence(line: str) -> bool:
+    """A reply's opening sentence ending in a colon (``…收悉,经商…,现答复如下:``), not a
+    主送 list (cn_reply_nea0920, sh_reply_jdT014)."""
+    return bool(re.search(r"如下|收悉|提出|您|你", reading(line).text))
+
+
+def _read_date_and_signers(
+    meta: Metadata, paras: list[str], container: dict[str, Any], info: Info
+) -> None:
+    """成文日期: the date under the signature; else the info table's 成文日期; else the last
+    date line. Issuers: the title's prefix, else the signature, else the info table."""
+    sig = _signature(paras)
+    self_names: list[str] = []
+    if sig:
+        i, d, names = sig
+        meta.date = d
+        meta.consumed.update(range(i - len(names), i + 1))
+        self_names = [n for x in names for n in split_issuers(x)]
+        meta.issuers = meta.issuers or self_names
+    else:
+        meta.date = _info_date(info) or container.get("date")
+        if meta.date is None:
+            dated = [(k, x) for k, p in enumerate(paras) if (x := iso_date(p))]
+            if dated:
+                meta.date = dated[-1][1]
+                meta.consumed.add(dated[-1][0])
+    if sig is None and container.get("date"):
+        meta.date = container["date"]
+    info_issuers = _info_issuers(info)
+    meta.issuers = meta.issuers or info_issuers
+    meta.self_unit = next(iter(self_names or meta.issuers or info_issuers), None)
+
+
+def _consume_attachments(meta: Metadata, paras: list[str]) -> None:
+    """The attachment list of a cover notice ("附件：1.…清单" and its numbered lines) is not
+    part of the outline."""
     for i, p in enumerate(paras):
         if _ATTACH.match(p) and len(p) <= 80 and "。" not in p:
             meta.consumed.add(i)
@@ -244,19 +493,48 @@ def extract_metadata(paras: list[str], container_title: str | None = None) -> Me
                 meta.consumed.add(j)
                 j += 1
 
-    # A web-page copy may carry its publish date: "发布时间：2023-05-10 09:30".
-    for p in paras[:20]:
-        m = _PUBLISHED.search(p)
-        if m:
-            meta.published = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-            break
 
-    text = "\n".join(paras)
-    meta.cites = list(dict.fromkeys(re.findall(r"《([^《》]{2,80})》", text)))
-    meta.kind = _kind(meta, paras, text, first_marker)
-    if meta.kind == "reply":
-        meta.proposal = _proposal(meta, text)
-    return meta
+def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
+    """Document-level units of a reply (or of a proposal record with 主办/协办 labels)."""
+    units: list[Unit] = []
+
+    def add(name: str, role: str) -> None:
+        name = strip_pinyin(name).strip(" |")
+        if len(name) >= 2 and is_agency(name) and all(u.name != name for u in units):
+            units.append(Unit(name=name, role=role))  # type: ignore[arg-type]
+
+    v = mvocab()["units"]
+    labelled = re.compile(
+        rf"^({'|'.join(v['lead_labels'] + v['support_labels'])})\s*[:：|]?\s*(.*)$"
+    )
+    lines = [*(f"承办单位:{x}" for x in info.all("lead_unit"))]
+    lines += [f"协办单位:{x}" for x in info.all("support_unit")] + body
+    for line in lines:
+        m = labelled.match(line)
+        if m:
+            role = "lead" if m.group(1) in v["lead_labels"] else "support"
+            for name in split_names(m.group(2).strip(" |")):
+                add(name, role)
+    if meta.kind != "reply":
+        meta.units = units
+        return
+    if meta.coordination:
+        for name in meta.recipients[:1]:
+            add(name, "lead")
+        if meta.self_unit:
+            add(meta.self_unit, "support")
+    elif meta.self_unit and not any(u.role == "lead" for u in units):
+        add(meta.self_unit, "lead")
+    for p in body[:12]:
+        r = reading(p)
+        for word in v["consulted"]:
+            for m in re.finditer(
+                rf"{word}([^，,。；;：:]{{2,80}}?)(?:同意|意见)?[，,。；;]", r.text
+            ):
+                for name in re.split(r"[、和及]", r.raw_span(m.start(1), m.end(1))):
+                    if is_agency(name):
+                        add(name, "support")
+    meta.units = units
 
 
 def _first_marker_index(paras: list[str]) -> int | None:
@@ -268,14 +546,22 @@ def _first_marker_index(paras: list[str]) -> int | None:
 
 def _kind(meta: Metadata, paras: list[str], text: str, first_marker: int | None) -> str:
     v = vocab()
-    title = meta.title or ""
+    k = mvocab()["kind"]
+    title = reading(meta.title or "").text
     head = "\n".join(paras[:12])
-    if any(w in title for w in v.reply_words) or (
-        any(w in title for w in v.proposal_words) and ("复" in title or "答" in title)
+    proposal_word = any(w in title for w in v.proposal_words)
+    requesting = any(w in title for w in k["request_words"])
+    if not requesting and (
+        any(title.endswith(w) for w in k["reply_titles"])
+        or (proposal_word and any(w in title for w in k["reply_titles"]))
     ):
         return "reply"
-    if title.startswith("关于") and title.endswith(("通知", "通告", "公告")):
+    if title.endswith(tuple(k["notice_titles"])) and (
+        title.startswith(tuple(mvocab()["title"]["openers"])) or requesting
+    ):
         return "notice"
+    if _answers_a_proposal(paras) and not requesting:
+        return "reply"
     if any(w in title for w in v.plan_words):
         return "plan"
     if sum(text.count(m) for m in v.news_markers) >= 1 and first_marker is None:
@@ -289,24 +575,13 @@ def _kind(meta: Metadata, paras: list[str], text: str, first_marker: int | None)
     return "other"
 
 
-def _proposal(meta: Metadata, text: str) -> Proposal | None:
-    number = None
-    m = _PROPOSAL_NO.search((meta.title or "") + "\n" + text)
-    if m:
-        number = m.group(1) or m.group(2)
-    meeting = None
-    mm = _MEETING.search(meta.title or "") or _MEETING.search(text)
-    if mm:
-        meeting = mm.group(1).replace("第", "")
-    proposer = None
-    if meta.recipients:
-        who = meta.recipients[0]
-        for suffix in ("委员", "代表"):
-            if who.endswith(suffix) and len(who) > len(suffix):
-                who = who[: -len(suffix)]
-                break
-        # "李红梅等3位委员" names the first proposer of a joint proposal.
-        proposer = re.sub(r"等\s*[0-9一二三四五六七八九十]+\s*[位名人]$", "", who)
-    if not (number or proposer or meeting):
-        return None
-    return Proposal(number=number, proposer=proposer, meeting=meeting)
+def _answers_a_proposal(paras: list[str]) -> bool:
+    """A body that greets a 代表/委员 and says it answers (xj_reply_bl4, yn_reply_zk-trad,
+    hi_reply_wsw have no reply title)."""
+    from parsers.structure.proposal import proposers
+
+    phrases = mvocab()["kind"]["reply_phrases"]
+    head = paras[:30]
+    if not proposers(head, coordination=False):
+        return False
+    return any(any(w in reading(p).text for w in phrases) for p in head)

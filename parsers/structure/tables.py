@@ -179,8 +179,9 @@ def cell_units(text: str, role: str) -> list[Unit]:
         if not line or line in empty:
             continue
         for name in split_names(line):
-            starred = name.rstrip().endswith(tuple(_STAR)) or name.startswith(tuple(_STAR))
             name = name.strip(_STAR + " ")
+            # The splitter may drop the star itself: look for it next to the name.
+            starred = any(name + s in line or s + name in line for s in _STAR)
             if not name or name in empty or not _CJK.search(name):
                 continue
             out.append(Unit(name=name, role="lead" if starred else role))  # type: ignore[arg-type]

@@ -178,7 +178,11 @@ class HttpServer:
         import uvicorn
 
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        # As `radar web` and `radar serve` run it: uvicorn does not rewrite the client from
+        # X-Forwarded-For (the app believes it only from RADAR_TRUSTED_PROXIES).
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

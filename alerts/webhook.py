@@ -1,0 +1,101 @@
+"""The JSON webhook channel: a subscription with ``webhook_url`` gets its alerts as an HTTP
+POST of JSON instead of an email (the address still receives the confirmation email, so
+double opt-in holds, and owns the manage link).
+
+The body is ``radar.alert/1``: the same sections the email renders (built once, formatted
+per channel), signed with ``X-Radar-Signature: sha256=<HMAC of the body with RADAR_SECRET>``
+so the receiver can tell it came from us. The target must be a public http(s) host unless
+``RADAR_ALLOW_PRIVATE_NETWORKS=1`` (a subscriber must not make the server POST into its own
+intranet); redirects are not followed. 5xx and network errors are retried like SMTP 4xx,
+other non-2xx answers are permanent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from alerts.errors import InvalidFilter, PermanentDeliveryError, TemporaryDeliveryError
+from alerts.render import SectionView
+
+SCHEMA = "radar.alert/1"
+TIMEOUT_SECONDS = 10.0
+
+
+def check_webhook_url(url: str | None) -> str | None:
+    """A clean http(s) URL with a host and no credentials, or ``None`` for an empty one."""
+    value = (url or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidFilter(f"{value[:80]!r}: a webhook must be an http(s) URL with a host")
+    if parts.username or parts.password or len(value) > 2000:
+        raise InvalidFilter(f"{value[:80]!r}: no credentials in the URL, at most 2000 characters")
+    return value
+
+
+def _refuse_private(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TemporaryDeliveryError(f"webhook {host}: cannot resolve ({exc})") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise PermanentDeliveryError(
+                f"webhook {host} resolves to non-public {address} "
+                "(set RADAR_ALLOW_PRIVATE_NETWORKS=1 for intranet receivers)"
+            )
+
+
+def payload(
+    sections: Sequence[SectionView], *, subject: str, filters: str, manage_url: str
+) -> dict[str, Any]:
+    """The ``radar.alert/1`` body: one entry per change set, alerts then infos."""
+    return {
+        "schema": SCHEMA,
+        "subject": subject,
+        "filters": filters,
+        "manage_url": manage_url,
+        "change_sets": [dataclasses.asdict(s) for s in sections],
+    }
+
+
+def post(
+    url: str, body: dict[str, Any], *, secret: str, delivery_id: str, allow_private: bool
+) -> None:
+    """POST ``body`` to ``url``; raises Temporary/PermanentDeliveryError when it fails."""
+    if not allow_private:
+        _refuse_private(url)
+    data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
+    signature = hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "policy-radar webhook",
+        "X-Radar-Delivery": delivery_id,
+        "X-Radar-Signature": f"sha256={signature}",
+    }
+    try:
+        resp = requests.post(
+            url, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        raise TemporaryDeliveryError(f"webhook {url}: {type(exc).__name__}: {exc}") from exc
+    if 200 <= resp.status_code < 300:
+        return
+    reason = f"webhook {url} answered {resp.status_code}"
+    if resp.status_code >= 500 or resp.status_code in (408, 429):
+        raise TemporaryDeliveryError(reason)
+    raise PermanentDeliveryError(reason)
