@@ -236,10 +236,10 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         past_nouns=re.compile(_alternation(fwd["past_nouns"])) if fwd.get("past_nouns") else None,
         past=re.compile("|".join(f"(?:{p})" for p in past_parts)),
         cut_after=re.compile(
-            f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
+            f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:度|{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
         ),
         drop_words=re.compile(
-            f"{_alternation(met['drop_words'])}|(?:{year_pre})?[0-9]{{4}}年(?:{year_post})?"
+            f"{_alternation(met['drop_words'])}|(?:{year_pre})?[0-9]{{4}}年(?:度|{year_post})?"
         ),
         strip_through=tuple(met["strip_through"]),
         strip_chars=dict.fromkeys(map(ord, met["strip_chars"])),
