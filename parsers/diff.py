@@ -360,6 +360,7 @@ class _Differ:
         info: list[Change] = []
         goal_changes, _, _ = _target_changes(self.old_doc.goals, self.new_doc.goals, None, {})
         alerts += goal_changes
+        alerts += self._document_unit_changes()
         info += self._metadata_changes()
         for g in groups:
             a, i = self._group_changes(g)
@@ -593,6 +594,28 @@ class _Differ:
         return out
 
     # -- metadata
+
+    def _document_unit_changes(self) -> list[Change]:
+        """A reply's handling units (``ParsedDocument.units``: 承办/会办) added or dropped:
+        ``units_changed`` with ``task`` null, an alert like a task's units (the analyst whose
+        unit is named wants it)."""
+        old = {unit_key(u.name, self.place): _display(u.name) for u in self.old_doc.units}
+        new = {unit_key(u.name, self.place): _display(u.name) for u in self.new_doc.units}
+        added = [name for k, name in new.items() if k not in old]
+        removed = [name for k, name in old.items() if k not in new]
+        if not added and not removed:
+            return []
+        parts = [f"+{n}" for n in added] + [f"−{n}" for n in removed]
+        return [
+            Change(
+                kind="units_changed",
+                severity="alert",
+                task=None,
+                summary="办理单位：" + " ".join(parts),
+                added=added,
+                removed=removed,
+            )
+        ]
 
     def _metadata_changes(self) -> list[Change]:
         out: list[Change] = []

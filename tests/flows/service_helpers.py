@@ -19,7 +19,7 @@ def radar_env(home: Path, **extra: str) -> dict[str, str]:
     Prefect port (the default 4200 may be taken by another test or a real serve)."""
     from flows.service import free_port
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RADAR_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
         RADAR_HOME=str(home),
         PREFECT_HOME=str(home / "prefect"),

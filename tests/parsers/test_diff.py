@@ -365,3 +365,19 @@ def test_one_body_with_two_plaques_written_as_two_units_is_no_change() -> None:
     new_tasks = base_tasks()
     new_tasks[0] = task("算力", "1.", ["市经信局", "市新经济委"], [target(1500, "亿元")])
     assert diff_documents(doc(old_tasks), doc(new_tasks)).changes == []
+
+
+def test_document_units_of_a_reply_change_as_units_changed_with_task_null() -> None:
+    """A reply's handling units (承办/会办) live at document level; adding or dropping one is an
+    alert with no task."""
+    old = doc(base_tasks(), units=[Unit(name="区住房城乡建委", role="lead")])
+    new = doc(
+        base_tasks(),
+        units=[Unit(name="区住房城乡建委", role="lead"), Unit(name="区财政局", role="support")],
+    )
+    changes = diff_documents(old, new).changes
+    assert [(c.kind, c.task, c.added, c.removed) for c in changes] == [
+        ("units_changed", None, ["区财政局"], [])
+    ]
+    assert changes[0].severity == "alert"
+    assert diff_documents(new, new).changes == []

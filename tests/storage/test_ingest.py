@@ -272,3 +272,45 @@ def test_fetch_state_round_trip(session_factory: Any) -> None:
         assert state.last_checked_at is not None
         with pytest.raises(TypeError):
             put_fetch_state(s, url, bogus=1)
+
+
+def test_reply_units_and_proposers_are_stored_and_a_units_change_matches_its_unit(
+    session_factory: Any,
+) -> None:
+    """The fields a reply adds (document ``units``, ``proposal.proposers``) survive the stored
+    JSON, and a document-level units_changed (task null) is found by the added unit's key."""
+    from parsers.diff import diff_documents
+    from parsers.schema import ParsedDocument, Proposal, Unit
+
+    def reply(units: list[Unit]) -> ParsedDocument:
+        return ParsedDocument(
+            title="关于市十五届人大一次会议第40号建议办理情况的答复",
+            kind="reply",
+            issuers=["银川市交通运输局"],
+            proposal=Proposal(
+                number="40", proposer="刘鲜兰、王金燕", proposers=["刘鲜兰", "王金燕"]
+            ),
+            units=units,
+        )
+
+    def diff(old: ParsedDocument, new: ParsedDocument) -> list[dict[str, Any]]:
+        return [c.to_json_dict() for c in diff_documents(old, new).changes]
+
+    lead = Unit(name="银川市交通运输局", role="lead")
+    first = ingest(session_factory, b"r1", reply([lead]))
+    r = ingest(
+        session_factory, b"r2", reply([lead, Unit(name="市公交公司", role="support")]), diff=diff
+    )
+    assert [(c["kind"], c["task"], c["added"]) for c in r.changes] == [
+        ("units_changed", None, ["市公交公司"])
+    ]
+    with session_factory() as s:
+        _, doc = load_version(s, first.series_key)
+        assert doc.proposal is not None and doc.proposal.proposers == ["刘鲜兰", "王金燕"]
+        assert [(u.name, u.role) for u in doc.units][-1] == ("市公交公司", "support")
+        hits = s.scalars(
+            select(Change.kind)
+            .join(ChangeUnit, ChangeUnit.change_id == Change.id)
+            .where(ChangeUnit.unit_key == unit_key("市公交公司"))
+        ).all()
+        assert hits == ["units_changed"]
