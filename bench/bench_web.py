@@ -270,8 +270,11 @@ def bulk_fill(engine: Any, n_series: int, n_versions: int, batch_series: int = 5
             for model, values in rows.items():
                 if values:
                     conn.execute(insert(model), values)
+    # VACUUM as autovacuum would have by now on a real server (it sets PostgreSQL's
+    # visibility map, which index-only scans need); SQLite just gets its statistics.
+    command = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql(command)
     return time.perf_counter() - t0
 
 
@@ -389,7 +392,7 @@ def run(url: str, n_series: int, n_versions: int, rounds: int, home: Path) -> di
     }
 
 
-def _pg_database(url: str) -> tuple[str, Any]:
+def _pg_database(url: str, keep: bool = False) -> tuple[str, Any]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -397,13 +400,18 @@ def _pg_database(url: str) -> tuple[str, Any]:
 
     base = make_url(url)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"radar_bench_web_{os.getpid()}"
+    name = "radar_bench_web_kept" if keep else f"radar_bench_web_{os.getpid()}"
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not (keep and exists.scalar()):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
         dispose_all()
+        if keep:
+            admin.dispose()
+            return
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -421,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--db-dir", help="keep the SQLite database here and reuse it next time")
+    ap.add_argument(
+        "--pg-keep", action="store_true", help="keep the PostgreSQL database and reuse it"
+    )
     args = ap.parse_args(argv)
     n_series, n_versions, rounds = (
         (200, 3, 2) if args.smoke else (args.series, args.versions, args.rounds)
@@ -433,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             db = Path(args.db_dir or tmp) / "web.db"
             results.append(run(f"sqlite:///{db}", n_series, n_versions, rounds, Path(tmp)))
         if args.pg:
-            url, drop = _pg_database(args.pg)
+            url, drop = _pg_database(args.pg, keep=args.pg_keep)
             try:
                 results.append(run(url, n_series, n_versions, rounds, Path(tmp)))
             finally:

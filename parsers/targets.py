@@ -134,6 +134,7 @@ class _Vocab:
     year_bounds: tuple[int, int]
     forward: re.Pattern[str]
     forward_nouns: re.Pattern[str] | None
+    past_nouns: re.Pattern[str] | None
     past: re.Pattern[str]
     cut_after: re.Pattern[str]
     drop_words: re.Pattern[str]
@@ -232,12 +233,13 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         forward_nouns=re.compile(_alternation(fwd["forward_nouns"]))
         if fwd.get("forward_nouns")
         else None,
+        past_nouns=re.compile(_alternation(fwd["past_nouns"])) if fwd.get("past_nouns") else None,
         past=re.compile("|".join(f"(?:{p})" for p in past_parts)),
         cut_after=re.compile(
-            f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
+            f"{_alternation(met['cut_after'])}|[0-9]{{4}}年(?:度|{year_post})?|[0-9]{{1,2}}月(?:底|末)?"
         ),
         drop_words=re.compile(
-            f"{_alternation(met['drop_words'])}|(?:{year_pre})?[0-9]{{4}}年(?:{year_post})?"
+            f"{_alternation(met['drop_words'])}|(?:{year_pre})?[0-9]{{4}}年(?:度|{year_post})?"
         ),
         strip_through=tuple(met["strip_through"]),
         strip_chars=dict.fromkeys(map(ord, met["strip_chars"])),
@@ -830,7 +832,12 @@ def _sentence_info(
     v: _Vocab, text: str, start: int, end: int, excluded: list[tuple[int, int]]
 ) -> _Sentence:
     years = _years(v, text, start, end, excluded)
-    past = [m.span() for m in v.past.finditer(text, start, end)]
+    nouns = [m.span() for m in v.past_nouns.finditer(text, start, end)] if v.past_nouns else []
+    past = [
+        m.span()
+        for m in v.past.finditer(text, start, end)
+        if not any(a <= m.start() < b for a, b in nouns)
+    ]
     return _Sentence(
         years=years,
         forward_at=_forward_positions(v, text, start, end, years),

@@ -93,11 +93,31 @@ def _contains(column: Any, text: str) -> ColumnElement[bool]:
     return column.like(_like(text), escape="\\")  # type: ignore[no-any-return]
 
 
-def _latest_version_ids() -> Any:
-    """``series_id -> newest version id`` (ids grow with every ingest)."""
+def _latest_version_ids(session: Session) -> Any:
+    """``series_id -> newest version id`` (ids grow with every ingest).
+
+    Read from ``change_sets`` (every version has exactly one, ``to_version_id`` unique;
+    change set ids grow with the versions they describe): its
+    rows are a few integers, while a ``versions`` row carries the parsed JSON, so grouping
+    the versions table means reading every document (PostgreSQL keeps JSON under ~2 kB
+    inline in the row)."""
+    if session.get_bind().dialect.name == "postgresql":  # one pass over the slim heap
+        return (
+            select(
+                ChangeSet.series_id.label("series_id"),
+                func.max(ChangeSet.to_version_id).label("vid"),
+            )
+            .group_by(ChangeSet.series_id)
+            .subquery("latest")
+        )
+    newest = (
+        select(ChangeSet.series_id, func.max(ChangeSet.id).label("cs_id"))
+        .group_by(ChangeSet.series_id)
+        .subquery("newest")
+    )  # a covering scan of ix_change_sets_series_id (the id rides along in the index)
     return (
-        select(Version.series_id.label("series_id"), func.max(Version.id).label("vid"))
-        .group_by(Version.series_id)
+        select(newest.c.series_id, ChangeSet.to_version_id.label("vid"))
+        .join(ChangeSet, ChangeSet.id == newest.c.cs_id)
         .subquery("latest")
     )
 
@@ -109,24 +129,31 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
     conds: list[ColumnElement[bool]] = []
     lv = aliased(Version, name="lv")
     if f.q:
-        in_text = exists(
-            select(Task.id).where(
+        # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
+        # hashed it into a scan of every version's tasks.
+        in_text = (
+            select(Task.id)
+            .where(
                 Task.version_id == latest.c.vid,
                 or_(_contains(Task.title, f.q), _contains(Task.text, f.q)),
             )
+            .limit(1)
+            .scalar_subquery()
+            .is_not(None)
         )
-        in_meta = exists(
-            select(lv.id).where(
-                lv.id == latest.c.vid,
-                or_(_contains(lv.doc_number, f.q), _contains(lv.title, f.q)),
-            )
+        # The latest version's 文号 and title as a scalar lookup by primary key (an EXISTS
+        # here became a scan of every version on PostgreSQL).
+        meta = (
+            select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
+            .where(lv.id == latest.c.vid)
+            .scalar_subquery()
         )
         conds.append(
             or_(
                 _contains(Series.title, f.q),
                 _contains(Series.canonical_title, f.q),
                 _contains(Series.issuer, f.q),
-                in_meta,
+                _contains(meta, f.q),
                 in_text,
             )
         )
@@ -165,7 +192,7 @@ def list_documents(session: Session, filters: DocumentFilters, page: int = 1) ->
     The total comes with the page (``count(*) OVER ()``), so a search scans once, not twice.
     """
     page = max(1, page)
-    latest = _latest_version_ids()
+    latest = _latest_version_ids(session)
     base = select(Series.id, latest.c.vid, func.count().over().label("total")).join(
         latest, latest.c.series_id == Series.id
     )
@@ -571,7 +598,7 @@ def feed_entries(
     stmt = (
         select(ChangeSet, Series.key, Series.title, Series.canonical_title)
         .join(Series, Series.id == ChangeSet.series_id)
-        .order_by(ChangeSet.created_at.desc(), ChangeSet.id.desc())
+        .order_by(ChangeSet.id.desc())  # ids follow creation: a backward walk of the pk
     )
     if series_key:
         stmt = stmt.where(Series.key == series_key)
@@ -641,14 +668,15 @@ class SiteActivity:
 
 
 def _starts_with(session: Session, column: Any, prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix`` as a range (``>= prefix`` and ``< prefix+1``), which
-    an ordinary index serves (LIKE 'x%' is a full scan in SQLite and in PostgreSQL without
-    text_pattern_ops). PostgreSQL compares in the "C" collation so punctuation is not
-    ignored; a database created with C collation (as ``initdb --no-locale``) still uses the
-    index."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    """``column`` starts with ``prefix``, in a form the column's index serves.
+
+    SQLite: a range (``>= prefix`` and ``< prefix+1``; its LIKE is case-insensitive and never
+    uses the index). PostgreSQL: ``LIKE 'prefix%'``, which the planner turns into an index
+    range in a C-collation database (``initdb --no-locale``) and which stays correct under a
+    linguistic collation, where a plain range would not (punctuation is ignored there)."""
     if session.get_bind().dialect.name == "postgresql":
-        column = column.collate("C")
+        return column.startswith(prefix, autoescape=True)  # type: ignore[no-any-return]
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(column >= prefix, column < upper)
 
 
@@ -658,7 +686,7 @@ def site_activity(session: Session, listing_url: str, prefix: str) -> SiteActivi
     state = session.scalar(select(FetchState).where(FetchState.url == listing_url))
     documents = (
         session.scalar(
-            select(func.count(Version.id)).where(_starts_with(session, Version.source_url, prefix))
+            select(func.count()).where(_starts_with(session, Version.source_url, prefix))
         )
         or 0
     )

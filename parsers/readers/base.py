@@ -49,6 +49,12 @@ class Table:
     #: merged across the break prints its text only above it, so an empty cell there
     #: may continue the cell above.
     page_starts: list[int] = field(default_factory=list)
+    #: Where a reader joined two visual lines of a cell because the geometry said the
+    #: first was wrapped (PDF): the cell's text -> offsets in it. A line that fills the
+    #: cell to its edge may also have ended a paragraph (``区绿化市容局`` / ``区党政机关``
+    #: in a unit cell one name wide); the structure stage, which knows unit names,
+    #: decides.
+    wraps: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: list[list[TableCell]]) -> Table:

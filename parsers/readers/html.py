@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from parsers.errors import ParseError
-from parsers.readers.base import Extracted
+from parsers.readers.base import Extracted, Table
 from parsers.readers.html_meta import (
     LABEL_START,
     META_NAMES,
@@ -28,6 +28,7 @@ from parsers.readers.html_meta import (
     info_pairs,
     set_meta,
 )
+from parsers.readers.html_tables import read_table
 from parsers.text import clean_paragraphs, decode_text, normalize_space
 
 # Decoding --------------------------------------------------------------------------------
@@ -203,11 +204,15 @@ def _info_box(soup: BeautifulSoup) -> Tag | None:
     return None
 
 
-def _raw_lines(el: Tag) -> list[str]:
-    """Text of ``el`` as raw lines, one per block element or table cell (not normalized)."""
+def _raw_lines(el: Tag, tables: list[Table] | None = None) -> list[str]:
+    """Text of ``el`` as raw lines, one per block element or table cell (not normalized).
+
+    With ``tables``, each grid table becomes one line per row (cells joined by a tab)
+    and is collected there in the shared table model.
+    """
     lines: list[str] = []
     cur: list[str] = []
-    for node in _walk(el):
+    for node in _walk(el, tables):
         if node is _FLUSH:
             if cur:
                 lines.append("".join(cur))
@@ -316,7 +321,11 @@ def _is_data_row(tr: Tag) -> bool:
     return bool(cells) and not any(c.find(_STRUCTURE_INSIDE_CELL) for c in cells)
 
 
-def _walk(root: Tag) -> Iterator[object]:
+def _cell_lines(cell: Tag) -> list[str]:
+    return _block_lines(cell)
+
+
+def _walk(root: Tag, tables: list[Table] | None = None) -> Iterator[object]:
     """Yield text pieces and _FLUSH markers (paragraph breaks), iteratively."""
     stack: list[Any] = [root]
     while stack:
@@ -334,6 +343,15 @@ def _walk(root: Tag) -> Iterator[object]:
         if name == "br":
             yield _FLUSH
             continue
+        if name == "table" and tables is not None:
+            table = read_table(node, _cell_lines)
+            if table is not None:
+                tables.append(table)
+                for para in table.paragraphs:
+                    yield _FLUSH
+                    yield para
+                yield _FLUSH
+                continue
         if name == "tr" and _is_data_row(node):
             cells = [_text(c) for c in node.find_all(["td", "th"], recursive=False)]
             yield _FLUSH
@@ -397,5 +415,7 @@ def read_html(data: bytes) -> Extracted:
         meta["attachments"] = attachments
     body = _select_body(soup) or _densest_block(soup) or soup.body or soup
     _drop_related_boxes(body)
-    paragraphs = [c for c in clean_paragraphs(_raw_lines(body)) if not _FURNITURE.match(c)]
-    return Extracted(format="html", paragraphs=paragraphs, meta=meta)
+    tables: list[Table] = []
+    lines = _raw_lines(body, tables)
+    paragraphs = [c for c in clean_paragraphs(lines) if not _FURNITURE.match(c)]
+    return Extracted(format="html", paragraphs=paragraphs, meta=meta, tables=tables)

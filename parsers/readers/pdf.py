@@ -17,7 +17,7 @@ from parsers.errors import EncryptedDocument, NeedsOCR, ParseError
 from parsers.readers.base import Extracted, Table
 from parsers.readers.pdf_guard import check_flate_bombs
 from parsers.readers.pdf_layout import Line, build_paragraphs, numbering_length
-from parsers.readers.pdf_tables import continued, is_ruled, read_tables, splice
+from parsers.readers.pdf_tables import continued, page_tables, splice
 from parsers.text import is_cjk_char
 
 #: pdfium's FPDF_GetLastError codes.
@@ -45,11 +45,10 @@ def _open(data: bytes) -> Any:
         raise ParseError(f"corrupt or truncated PDF ({exc})") from None
 
 
-def _page_lines(textpage: Any, page_no: int) -> list[Line]:
+def _page_lines(textpage: Any, page_no: int, text: str) -> list[Line]:
     """Split pdfium's page text on its generated line breaks and measure each line."""
     import pypdfium2.raw as raw
 
-    text: str = textpage.get_text_range()
     lines: list[Line] = []
     raw_page = textpage.raw
     rect = raw.FS_RECTF()
@@ -84,6 +83,7 @@ def _page_lines(textpage: Any, page_no: int) -> list[Line]:
                 em=fx1 - x0,
                 cjk_start=is_cjk_char(stripped[0]),
                 trailing_space=piece != piece.rstrip(),
+                span=(first, last),
             )
         )
     return lines
@@ -120,7 +120,7 @@ def read_pdf(data: bytes) -> Extracted:
         if n_pages == 0:
             raise ParseError("PDF has no pages")
         pages: list[list[Line]] = []
-        table_pages: list[int] = []
+        found: list[Table] = []
         visible = garbage = 0
         for i in range(n_pages):
             try:
@@ -128,13 +128,16 @@ def read_pdf(data: bytes) -> Extracted:
                 textpage = page.get_textpage()
             except Exception as exc:  # pdfium raises PdfiumError on broken page trees
                 raise ParseError(f"corrupt PDF: cannot load page {i + 1} ({exc})") from None
-            lines = _page_lines(textpage, i)
+            text: str = textpage.get_text_range()
+            lines = _page_lines(textpage, i, text)
             for line in lines:
                 visible += len(_VISIBLE.findall(line.text))
                 garbage += sum(len(m.group(0)) for m in _GARBAGE.finditer(line.text))
+            tables = page_tables(page, textpage, text, lines)
+            if tables:
+                lines = splice(lines, [(box, list(t.paragraphs)) for box, t in tables])
+                found.extend(t for _, t in tables)
             pages.append(lines)
-            if is_ruled(page):
-                table_pages.append(i)
             textpage.close()
             page.close()
     finally:
@@ -143,9 +146,4 @@ def read_pdf(data: bytes) -> Extracted:
         raise NeedsOCR("no text layer: needs OCR")
     if garbage / visible > 0.3:
         raise NeedsOCR("no text layer: needs OCR (the text layer is unreadable glyph codes)")
-    found: list[Table] = []
-    if table_pages:
-        for index, tables in sorted(read_tables(data, table_pages).items()):
-            pages[index] = splice(pages[index], [(box, list(t.paragraphs)) for box, t in tables])
-            found.extend(t for _, t in tables)
     return Extracted(format="pdf", paragraphs=build_paragraphs(pages), tables=continued(found))

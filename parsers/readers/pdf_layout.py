@@ -48,6 +48,7 @@ class Line:
     cjk_start: bool = False  # first character is CJK, so ``height`` is the CJK font's
     table: bool = False  # a table row read by pdfplumber: a paragraph of its own
     slack: float = 0.0  # room left on a line stretched by justification (points)
+    span: tuple[int, int] = (0, -1)  # first and last character index in pdfium's text page
 
     @property
     def height(self) -> float:

@@ -433,6 +433,10 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     for node in nodes:
         if id(node) in task_ids:
             continue
+        if any(a.style == "annex" for a in [node, *node.ancestors()]):
+            # An attachment's figures are project-list cells and per-district quotas (sh_fx
+            # 附件 project tables, sh_jd 附件 per-街镇 table), not the document's goals.
+            continue
         if any(is_threshold_heading(_node_title(a)) for a in [node, *node.ancestors()]):
             continue  # conditions, types, scope: thresholds, not goals
         intro_year, lead_in = _goal_intro_year(node, classified[id(node)])

@@ -31,7 +31,7 @@ from importlib import resources
 from parsers.readers.base import Extracted, Table
 from parsers.schema import Task, Unit
 from parsers.structure.outline import match_marker
-from parsers.structure.units import split_names
+from parsers.structure.units import is_agency, split_names, unit_vocab
 from parsers.targets import extract_targets
 from parsers.text import clean_paragraph, join_wrapped
 
@@ -167,15 +167,48 @@ def _name_lines(text: str) -> list[str]:
     return out
 
 
-def cell_units(text: str, role: str) -> list[Unit]:
+def _break_at_names(text: str, wraps: tuple[int, ...]) -> str:
+    """Turn a joined visual line break of a unit cell back into a line break when the
+    first line ends a whole agency name and the second opens with a jurisdiction of
+    its own (an agency name never goes on with a level after its ending).
+
+    A PDF cell one name wide is filled to its edge by ``区绿化市容局``, so the geometry
+    reads the next line ``区党政机关、公共机构`` as its continuation (sh_bs 2019-05-05, a
+    unit cell in DOCX with two paragraphs). A name wrapped exactly at an inner agency
+    boundary does not open with a level: ``市交通委`` / ``科技信息处`` (sh_jtw 2023's
+    市交通委科技信息处) and ``区委`` / ``宣传部`` stay one name.
+    """
+    if not wraps:
+        return text
+    # The one-character levels of the name grammar (区, 市, 县, 镇…), 省 and 各.
+    levels = unit_vocab().levels + "省各"
+    out, last = "", 0
+    for k in sorted(wraps):
+        left, right = text[last:k], text[k:]
+        left_name = re.split("[、，,；;\n]", left)[-1].strip(_STAR + " ")
+        right_name = re.split("[、，,；;\n]", right)[0].strip(_STAR + " ")
+        whole = (
+            left_name.count("（") == left_name.count("）")
+            and is_agency(left_name)
+            and left_name.endswith(unit_vocab().suffixes)  # 各街 / 镇（园区） is one name
+            and len(right_name) >= 2
+            and right_name[:1] in levels
+        )
+        out += left + ("\n" if whole else "")
+        last = k
+    return out + text[last:]
+
+
+def cell_units(text: str, role: str, wraps: tuple[int, ...] = ()) -> list[Unit]:
     """The unit names of one unit cell: each line split on 、，；, a trailing '*' = lead.
 
     A thin adapter over the unit-name splitter of :mod:`parsers.structure.units` (the same
     splitting rules as prose annotations: brackets keep 市交通委（科信处、宣传处） whole).
+    ``wraps``: where the reader joined visual lines (``Table.wraps``).
     """
     empty = header_vocab().empty
     out: list[Unit] = []
-    for line in _name_lines(text):
+    for line in _name_lines(_break_at_names(text, wraps)):
         if not line or line in empty:
             continue
         for name in split_names(line):
@@ -212,6 +245,7 @@ def _row_task(
     inherited: list[bool],
     cols: Columns,
     ctx: _RowContext,
+    wraps: dict[str, tuple[int, ...]],
 ) -> Task | None:
     tc = cols.task
     path = list(ctx.group)
@@ -247,7 +281,7 @@ def _row_task(
     for c, (kind, role) in enumerate(cols.kinds):
         if kind != "units" or role is None:
             continue
-        for u in cell_units(row[c], role):
+        for u in cell_units(row[c], role, wraps.get(row[c], ())):
             if all(u.name != x.name or u.role != x.role for x in units):
                 units.append(u)
     text_parts = [body, *(clean_paragraph(d.replace("\n", " ")) for d in details)]
@@ -283,6 +317,16 @@ def _join_page_breaks(table: Table, cols: Columns) -> None:
         row, above = table.grid[r], table.grid[r - 1]
         if not _row_number(row, cols) and _row_number(above, cols):
             for c, (a, b) in enumerate(zip(above, row, strict=True)):
+                if not b.strip() and cols.kinds[c][0] in ("category", "units") and a.strip():
+                    # A merged cell that went on below the break printed nothing there:
+                    # the rows merged with it take the text from above (sh_jtw
+                    # 2024-12-31 客运处 over items 14-16, the page breaking after 14).
+                    k = r + 1
+                    while k < len(table.grid) and table.inherited[k][c]:
+                        if table.grid[k][c].strip():
+                            break
+                        table.grid[k][c] = a
+                        k += 1
                 if not b or table.inherited[r][c]:
                     continue
                 above[c] = join_wrapped(a, b)
@@ -319,7 +363,7 @@ def table_tasks(table: Table, table_no: int) -> list[Task] | None:
         if _is_group_row(row):
             ctx.group = [" ".join(next(t for t in row if t.strip()).split())]
             continue
-        task = _row_task(table_no, r, row, inherited, cols, ctx)
+        task = _row_task(table_no, r, row, inherited, cols, ctx, table.wraps)
         if task is not None:
             tasks.append(task)
     return tasks

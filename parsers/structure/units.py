@@ -193,12 +193,16 @@ def _clean_name(name: str) -> str:
 
 def _split_conjunction(name: str) -> list[str]:
     """``市级各有关部门及各县市区政府`` -> two names, when both sides are agencies by form
-    (市住房和城乡建设管理委员会 stays one: 市住房 is not an agency)."""
-    for conj in unit_vocab().conjunctions:
+    (市住房和城乡建设管理委员会 stays one: 市住房 is not an agency). A bare head noun after
+    the conjunction is the left name's own head, not a second agency: 各相关部门和单位 is
+    one collective name (各相关部门 and 各相关单位), not 各相关部门 + 单位."""
+    v = unit_vocab()
+    for conj in v.conjunctions:
         idx = name.find(conj, 2)
         if idx > 0:
             left, right = _clean_name(name[:idx]), name[idx + 1 :]
-            if is_agency(left) and is_agency(_clean_name(right)):
+            bare_head = _clean_name(right) in v.suffixes
+            if is_agency(left) and is_agency(_clean_name(right)) and not bare_head:
                 return [left, *_split_conjunction(right)]
     return [name]
 

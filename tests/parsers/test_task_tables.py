@@ -24,8 +24,8 @@ DATA = Path(__file__).resolve().parents[2] / "parsers" / "data" / "table_headers
 CASES = [
     (doc, fmt)
     for doc, formats in (
-        ("sh_jtw_2024-12-25", ("tables.md", "docx", "pdf", "flat.md")),
-        ("zj_wz_longwan_2023-03-22", ("tables.md", "docx", "pdf", "flat.txt")),
+        ("sh_jtw_2024-12-25", ("tables.md", "docx", "pdf", "html", "flat.md")),
+        ("zj_wz_longwan_2023-03-22", ("tables.md", "docx", "pdf", "html", "flat.txt")),
     )
     for fmt in formats
 ]
@@ -147,3 +147,68 @@ def test_unit_cells_and_titles() -> None:
     assert first_clause("建立健全保洁员队伍（原则上按500户配1名），开展培训。") == (
         "建立健全保洁员队伍（原则上按500户配1名）"
     )
+
+
+def test_html_table_spans_and_cell_paragraphs() -> None:
+    """rowspan/colspan resolve to the grid; <br> and <p> inside a cell are its lines."""
+    from parsers.readers.html import read_html
+
+    page = (
+        '<html><body><div class="TRS_Editor"><p>前言</p><table>'
+        "<tr><th>序号</th><th>重点任务</th><th colspan=2>责任单位</th></tr>"
+        "<tr><td>1</td><td rowspan=2>甲</td><td>区A局<br>区B局</td><td>区C局</td></tr>"
+        "<tr><td>2</td><td colspan=2 rowspan=2><p>区D局</p><p>区E局</p></td></tr>"
+        "<tr><td>3</td><td>乙</td></tr>"
+        "</table><p>结语</p></div></body></html>"
+    ).encode()
+    got = read_html(page)
+    assert len(got.tables) == 1
+    grid = got.tables[0].grid
+    assert grid[0] == ["序号", "重点任务", "责任单位", "责任单位"]
+    assert grid[1] == ["1", "甲", "区A局\n区B局", "区C局"]
+    assert grid[2] == ["2", "甲", "区D局\n区E局", "区D局\n区E局"]
+    assert grid[3] == ["3", "乙", "区D局\n区E局", "区D局\n区E局"]
+    assert got.paragraphs[0] == "前言" and got.paragraphs[-1] == "结语"
+    assert "1\t甲\t区A局 区B局\t区C局" in got.paragraphs
+
+
+def test_html_layout_tables_stay_prose() -> None:
+    """A one-column table (a CMS's layout) is not a grid: its blocks stay paragraphs."""
+    from parsers.readers.html import read_html
+
+    page = (
+        '<html><body><div class="TRS_Editor"><table><tr><td><p>一、总体要求</p>'
+        "<p>（一）做好工作。</p></td></tr></table></div></body></html>"
+    ).encode()
+    got = read_html(page)
+    assert got.tables == [] and got.paragraphs == ["一、总体要求", "（一）做好工作。"]
+
+
+def test_bare_head_after_a_conjunction_is_not_a_second_unit() -> None:
+    """各相关部门和单位 (sh_jtw_2024-12-31) is one collective name; 及 between two whole
+    names still splits (sn_xianyang)."""
+    assert [u.name for u in cell_units("各相关部门和单位", "support")] == ["各相关部门和单位"]
+    assert [u.name for u in cell_units("市级各有关部门及各县市区政府", "lead")] == [
+        "市级各有关部门",
+        "各县市区政府",
+    ]
+
+
+def test_a_full_width_name_line_ends_the_name() -> None:
+    """A PDF unit cell one name wide: 区绿化市容局 fills the line, so the reader joined it
+    to the next line; the next line opens with its own level (区), so it is a new name.
+    市交通委 / 科技信息处 wrapped at the boundary stays one name."""
+    cell = "区绿化市容局区党政机关、公共机构"
+    assert [u.name for u in cell_units(cell, "support", (6, 12))] == [
+        "区绿化市容局",
+        "区党政机关",
+        "公共机构",
+    ]
+    assert [u.name for u in cell_units("市交通委科技信息处", "lead", (4,))] == [
+        "市交通委科技信息处"
+    ]
+
+
+def test_a_collective_name_wrapped_at_its_level_stays_one() -> None:
+    """各街 / 镇（园区） (sh_bs PDF): 各街 is no whole name, so the wrap is no boundary."""
+    assert [u.name for u in cell_units("各街镇（园区）", "support", (2,))] == ["各街镇（园区）"]

@@ -8,6 +8,7 @@ the compare page; the sources page shows a failing source. Screenshots of every 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,19 @@ def _third_version(tmp_path: Path) -> Path:
 
 
 def _mail_link(home: Path, session_factory: Any, pattern: str) -> str:
-    send_due(session_factory, transport=OutboxTransport(home / "outbox"))
-    bodies = [body_text(m) for m in read_outbox(home) if str(m["To"]) == ADDRESS]
-    for body in reversed(bodies):
-        found = re.search(pattern, body)
-        if found:
-            return found.group(0)
+    """The first link matching ``pattern`` in the newest email to ADDRESS. The web app sends
+    confirmations from a background task (holding the row's lease meanwhile), so wait for
+    the email rather than expecting our own send_due to find it."""
+    deadline = time.monotonic() + 30
+    bodies: list[str] = []
+    while time.monotonic() < deadline:
+        send_due(session_factory, transport=OutboxTransport(home / "outbox"))
+        bodies = [body_text(m) for m in read_outbox(home) if str(m["To"]) == ADDRESS]
+        for body in reversed(bodies):
+            found = re.search(pattern, body)
+            if found:
+                return found.group(0)
+        time.sleep(0.2)
     raise AssertionError(f"no email to {ADDRESS} with {pattern}: {bodies}")
 
 

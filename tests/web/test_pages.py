@@ -70,9 +70,10 @@ def test_document_compare_unit_targets(web_server: HttpServer, session_factory: 
     assert diff["alerts"][0]["kind"] == "goal_changed" and diff["infos"]
     statuses = {row["status"] for row in diff["tasks"]}
     assert {"same", "changed", "added", "removed"} <= statuses
-    goal = diff["tasks"][0]
-    assert {"op": "ins", "text": "2000"} in goal["new"]  # the number, not single digits
+    # The goal sentence with the changed number: marked as one word, not single digits.
+    goal = next(r for r in diff["tasks"] if {"op": "ins", "text": "2000"} in r["new"])
     assert {"op": "del", "text": "1500"} in goal["old"]
+    assert goal["status"] == "changed" and goal["old_number"] is None
     back = _get(web_server, "/api/compare/cd-metaverse", a="2", b="1")  # any pair, any order
     assert back["alerts"][0]["summary"].endswith("1500亿元")
 
