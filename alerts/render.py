@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from alerts.headers import clean_header
 from alerts.kinds import kind_info
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 _COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": ""}
 
@@ -234,6 +235,10 @@ def headline(section: SectionView) -> str:
 
 @cache
 def _env(html: bool) -> Environment:
+    # jinja2 is imported with the first template: the view classes above are imported by
+    # every ingest (alerts.content), which mostly has nothing to render.
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=PackageLoader("alerts", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True)

@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
 from alerts.errors import InvalidFilter, PermanentDeliveryError, TemporaryDeliveryError
 from alerts.render import SectionView
 
@@ -87,6 +85,8 @@ def post(
         "X-Radar-Delivery": delivery_id,
         "X-Radar-Signature": f"sha256={signature}",
     }
+    import requests  # here, not at the top: every ingest imports this module, few post
+
     try:
         resp = requests.post(
             url, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False

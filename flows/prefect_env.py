@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.request
 from pathlib import Path
 
 
@@ -70,6 +69,8 @@ def read_serve_file(path: Path) -> dict[str, object] | None:
 
 
 def api_is_up(api_url: str, timeout: float = 1.0) -> bool:
+    import urllib.request  # only when a serve file names an API (~8 ms for every ingest)
+
     try:
         with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as resp:
             return bool(resp.status == 200)

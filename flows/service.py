@@ -112,8 +112,13 @@ class PrefectServer:
 
 
 def check_port_free(port: int, what: str, setting: str, host: str = "127.0.0.1") -> None:
-    """One clear line when a fixed port is taken (another serve, another program)."""
+    """One clear line when a fixed port is taken (another serve, another program).
+
+    ``SO_REUSEADDR`` as uvicorn binds: a listener still refuses the bind, but the
+    TIME_WAIT connections a serve that just stopped leaves behind do not (without it a
+    restart within a minute failed with "port in use")."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
