@@ -435,7 +435,10 @@ def serve_forever(
     started = time.monotonic()
 
     def _terminate(_signum: int, _frame: Any) -> None:
-        raise SystemExit(143)
+        # SIGTERM is how serve is stopped: a clean stop exits 0 whether it comes before the
+        # runner has installed its own handler (still registering deployments, which is slow
+        # under load, while the inbox is already working) or after it.
+        raise SystemExit(0)
 
     # Until Prefect's serve() installs its own handler, SIGTERM must still run the cleanup
     # below (the Prefect server is in its own session and would outlive us).
