@@ -209,39 +209,30 @@ def list_documents(session: Session, filters: DocumentFilters, page: int = 1) ->
     return Page(rows=rows, total=total, page=page)
 
 
+def _grouped(session: Session, key: Any, aggregate: Any, *where: Any) -> dict[Any, Any]:
+    """``{key: aggregate}`` over the rows matching ``where``, grouped by ``key``."""
+    return as_dict(session.execute(select(key, aggregate).where(*where).group_by(key)).all())
+
+
 def _document_rows(session: Session, pairs: list[tuple[int, int]]) -> list[DocumentRow]:
     """Details and counts for the series on one page (a handful of indexed lookups)."""
     if not pairs:
         return []
     vids = [vid for _, vid in pairs]
     sids = [sid for sid, _ in pairs]
-    tasks = as_dict(
-        session.execute(
-            select(Task.version_id, func.count(Task.id))
-            .where(Task.version_id.in_(vids))
-            .group_by(Task.version_id)
-        ).all()
+    tasks = _grouped(session, Task.version_id, func.count(Task.id), Task.version_id.in_(vids))
+    targets = _grouped(
+        session, TargetRow.version_id, func.count(TargetRow.id), TargetRow.version_id.in_(vids)
     )
-    targets = as_dict(
-        session.execute(
-            select(TargetRow.version_id, func.count(TargetRow.id))
-            .where(TargetRow.version_id.in_(vids))
-            .group_by(TargetRow.version_id)
-        ).all()
+    versions = _grouped(
+        session, Version.series_id, func.count(Version.id), Version.series_id.in_(sids)
     )
-    versions = as_dict(
-        session.execute(
-            select(Version.series_id, func.count(Version.id))
-            .where(Version.series_id.in_(sids))
-            .group_by(Version.series_id)
-        ).all()
-    )
-    alerts = as_dict(
-        session.execute(
-            select(ChangeSet.series_id, func.sum(ChangeSet.alert_count))
-            .where(ChangeSet.series_id.in_(sids), ChangeSet.is_new_document.is_(False))
-            .group_by(ChangeSet.series_id)
-        ).all()
+    alerts = _grouped(
+        session,
+        ChangeSet.series_id,
+        func.sum(ChangeSet.alert_count),
+        ChangeSet.series_id.in_(sids),
+        ChangeSet.is_new_document.is_(False),
     )
     # Named columns, not the Version entity: its parsed JSON is large and not shown here.
     info = {
