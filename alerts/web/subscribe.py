@@ -19,9 +19,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.errors import InvalidEmail, InvalidFilter, InvalidToken, RateLimited
+from alerts.errors import AlertError, InvalidEmail, InvalidFilter, InvalidToken, RateLimited
 from alerts.subscriptions import (
     confirm_subscription,
     describe,
@@ -47,7 +48,7 @@ def _send_confirmations(session_factory: sessionmaker[Session]) -> None:
 
     try:
         send_due(session_factory)
-    except Exception:  # the row stays due: the next dispatcher retries it
+    except (AlertError, SQLAlchemyError, OSError):  # the row stays due: the next sender retries
         log.exception("sending the confirmation email failed; it stays queued")
 
 
