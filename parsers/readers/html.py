@@ -170,8 +170,13 @@ def _title_fallback(soup: BeautifulSoup) -> str | None:
     return text or None
 
 
-def _info_box(soup: BeautifulSoup) -> Tag | None:
-    """The smallest element holding most of the page's info labels (索引号, 发文字号, …)."""
+def _info_box(soup: BeautifulSoup, body: Tag | None = None) -> Tag | None:
+    """The smallest element holding most of the page's info labels (索引号, 发文字号, …).
+
+    Never ``body`` (the article container) or an element around it: on a short article a
+    wrapper holding the 公开 table, the "发布日期：…" line under the title and the text
+    counts one label more than the table and is under the size bound, and removing it as
+    the info box threw the article away (a one-page 实施方案 then parsed to no tasks)."""
     label_nodes = [
         s
         for s in _strings(soup)
@@ -179,13 +184,14 @@ def _info_box(soup: BeautifulSoup) -> Tag | None:
     ]
     if len(label_nodes) < 2:
         return None
+    around_body = {id(el) for el in ([body, *body.parents] if body is not None else [])}
     counts: dict[int, int] = {}
     depth_of: dict[int, int] = {}
     by_id: dict[int, Tag] = {}
     for s in label_nodes:
         el = s.parent
         for depth in range(10):
-            if el is None or el.name in ("body", "html", "[document]"):
+            if el is None or el.name in ("body", "html", "[document]") or id(el) in around_body:
                 break
             counts[id(el)] = counts.get(id(el), 0) + 1
             depth_of[id(el)] = min(depth_of.get(id(el), 99), depth)
@@ -404,7 +410,7 @@ def read_html(data: bytes) -> Extracted:
         if tag.parent is not None:  # not already gone with a decomposed ancestor
             tag.decompose()
     attachments = _attachments(soup)
-    box = _info_box(soup)
+    box = _info_box(soup, body=_select_body(soup))
     if box is not None:
         for key, value in info_pairs(_block_lines(box)):
             set_meta(meta, key, value)

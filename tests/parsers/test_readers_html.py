@@ -59,6 +59,37 @@ def test_info_table_goes_to_meta_not_paragraphs() -> None:
     assert "索引号" not in text and "主题分类" not in text and "有效性" not in text
 
 
+#: A short article in the portal layout of flows/data/demo_site/templates/article.html (a TRS
+#: site: the 公开 table, the title, a "发布日期：" line, then the TRS_Editor text, all inside
+#: one div.article of well under 1500 characters).
+SHORT_ARTICLE = """<html><head><title>示例区数字经济实施方案_示例区人民政府</title></head><body>
+<div class="article">
+<table class="xxgk-info">
+  <tr><th>索&nbsp;引&nbsp;号：</th><td>s0/2024-00000</td><th>主题分类：</th><td>政策文件</td></tr>
+  <tr><th>发布机构：</th><td>示例区人民政府</td><th>成文日期：</th><td>2024-03-01</td></tr>
+  <tr><th>标&nbsp;&nbsp;题：</th><td colspan="3">示例区数字经济实施方案</td></tr>
+  <tr><th>发文字号：</th><td>示府发〔2024〕1号</td><th>发布日期：</th><td>2024-03-01</td></tr>
+</table>
+<h1 class="title">示例区数字经济实施方案</h1>
+<div class="info"><span>发布日期：2024-03-01</span><span>来源：示例区人民政府</span></div>
+<div class="TRS_Editor">
+<p>为推进数字经济工作，制定本方案。</p>
+<p>1. 建设数字经济平台。到2025年建成10个数字经济示范点。（责任单位：区数据局）</p>
+</div></div>
+<div class="footer"><p>示例区人民政府办公室 主办</p></div>
+</body></html>"""
+
+
+def test_short_article_is_not_taken_for_the_info_box() -> None:
+    """The wrapper around table, info line and text has one label more than the table;
+    it must not be removed as the info box (the article text went with it)."""
+    ex = read_html(SHORT_ARTICLE.encode())
+    assert ex.paragraphs[0] == "为推进数字经济工作，制定本方案。"
+    assert any("责任单位：区数据局" in p for p in ex.paragraphs)
+    assert ex.meta["doc_number"] == "示府发〔2024〕1号"
+    assert "索引号" not in "\n".join(ex.paragraphs)
+
+
 def test_attachments() -> None:
     ex = read_html(page("xxgk_info_table.html"))
     assert ex.meta["attachments"] == [
