@@ -7,9 +7,11 @@ This builds the deployments from the same code as ``radar serve``
 by module path (``flows.poll_flow.poll_source``): a worker imports them from its installed
 policy-radar, wherever that is; nothing refers to the deploying machine's checkout.
 
-It also creates the work pool (type ``process``) when missing and one global rate limit
-per configured host (``flows.distributed``), so the politeness interval holds across
-workers. Running it again updates everything in place (schedules, limits).
+It also creates the work pool (type ``process``) when missing, one global rate limit per
+configured host (``flows.distributed``), so the politeness interval holds across workers,
+and the automations that re-run a flow run whose worker died (a run without heartbeats or
+stuck pending is set Crashed; a Crashed run is scheduled again). Running it again updates
+everything in place (schedules, limits, automations).
 """
 
 from __future__ import annotations
@@ -31,20 +33,24 @@ class DeployReport:
     created_pool: bool
     deployments: list[str] = field(default_factory=list)
     limits: list[str] = field(default_factory=list)
+    automations: list[str] = field(default_factory=list)
 
 
 def ensure_process_pool(name: str) -> bool:
     """Create the work pool ``name`` (type ``process``) unless it exists; True if created."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectNotFound
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     with get_client(sync_client=True) as client:
         try:
             pool = client.read_work_pool(name)
         except ObjectNotFound:
-            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
-            return True
+            try:
+                client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+                return True
+            except ObjectAlreadyExists:  # a worker starting meanwhile created it
+                pool = client.read_work_pool(name)
     if pool.type != "process":
         raise DeployError(f"work pool {name!r} has type {pool.type!r}; radar needs 'process'")
     return False
@@ -52,7 +58,7 @@ def ensure_process_pool(name: str) -> bool:
 
 def deploy_to_pool(pool: str, sources_file: Path | None = None) -> DeployReport:
     """Create the pool if needed, register every deployment to it, create the host limits."""
-    from flows.distributed import ensure_host_limits
+    from flows.distributed import ensure_crash_automations, ensure_host_limits
     from flows.poll_flow import sources_path
     from flows.prefect_env import has_api_server
     from flows.service import build_deployments
@@ -69,4 +75,5 @@ def deploy_to_pool(pool: str, sources_file: Path | None = None) -> DeployReport:
     if path.is_file():
         hosts = [urlsplit(c.url).netloc.lower() for c in load_sources(path)]
         report.limits = ensure_host_limits(hosts, load_settings().fetch_interval)
+    report.automations = ensure_crash_automations()
     return report

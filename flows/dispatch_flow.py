@@ -15,6 +15,7 @@ ensure_prefect_env()
 
 from typing import Any  # noqa: E402
 
+from flows.distributed import check_rerun_limit  # noqa: E402
 from flows.orchestrate import flow, run_logger  # noqa: E402
 from flows.tasks import send_alerts  # noqa: E402
 
@@ -30,6 +31,7 @@ def dispatch_alerts() -> dict[str, Any]:
     run triggered while another is running (``radar serve`` sets that up), so this one
     sends again while the last round found something: what the cancelled runs would have
     sent is sent here. 50 changed documents make a handful of runs, not 50."""
+    check_rerun_limit()
     report = send_alerts()
     rounds = 1
     last = report

@@ -30,15 +30,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from parsers.errors import RadarError
+
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
 #: The job environment flag ``radar deploy`` puts on the work-pool deployments.
 DISTRIBUTED_ENV = "RADAR_DISTRIBUTED"
-#: The deployment each fanned-out document runs as (flow ``ingest-document``).
-ITEM_DEPLOYMENT = "ingest-document/poll-item"
-#: Child runs of one source's poll in flight at once (a deployment parameter of poll-source).
+#: The deployment a poll's links run as, in batches (flow ``ingest-links``).
+BATCH_DEPLOYMENT = "ingest-links/poll-batch"
+#: Batch runs of one source's poll in flight at once (a parameter of poll-source).
 DEFAULT_FANOUT = 4
+#: Most links in one batch run (a parameter of poll-source): a flow run is a process
+#: (~3 CPU-s to start), so a backfill batches; a crash re-runs at most this many links.
+DEFAULT_BATCH = 20
 #: How often the poll looks at its children's states.
 WAIT_POLL_SECONDS = 1.0
 
@@ -97,40 +102,72 @@ def ensure_host_limits(netlocs: Iterable[str], interval: float) -> list[str]:
 
 @dataclass
 class FanOutReport:
-    """What the children of one poll did (their results stay in radar's database)."""
+    """What the batches of one poll did (their results stay in radar's database)."""
 
-    completed: int = 0
+    runs: int = 0
+    completed: int = 0  # links in completed runs
     failed: list[dict[str, str]] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
 
 
-def fan_out(items: list[dict[str, Any]], *, fanout: int, deadline: float | None) -> FanOutReport:
-    """Start ``ITEM_DEPLOYMENT`` once per item (``parameters``), ``fanout`` in flight at a
-    time, and wait for them; runs not final by ``deadline`` (``time.monotonic()``) are
-    reported as unfinished (a worker may have died under them) and left to the next poll."""
+def batches(links: list[Any], *, fanout: int, batch: int) -> list[list[Any]]:
+    """``links`` split into runs: ``fanout`` of them when that keeps each within ``batch``
+    links (a 10-link poll on 4 workers: 4 runs of 3, 3, 2, 2), else runs of ``batch``."""
+    if not links:
+        return []
+    runs = max(max(1, fanout), -(-len(links) // max(1, batch)))
+    runs = min(runs, len(links))
+    size, extra = divmod(len(links), runs)
+    out, start = [], 0
+    for number in range(runs):
+        end = start + size + (1 if number < extra else 0)
+        out.append(links[start:end])
+        start = end
+    return out
+
+
+def fan_out(
+    source: str,
+    links: list[Any],
+    sources_file: str | None,
+    *,
+    fanout: int,
+    batch: int,
+    deadline: float | None,
+) -> FanOutReport:
+    """Start ``BATCH_DEPLOYMENT`` for ``links`` in :func:`batches`, ``fanout`` runs in
+    flight at a time, and wait for them; runs not final by ``deadline``
+    (``time.monotonic()``) are reported as unfinished and left to the next poll. A run
+    whose worker died is Crashed, then re-run by the automation ``radar deploy`` sets up
+    (:func:`ensure_crash_automations`); this poll reports it failed and does not wait."""
     from prefect.deployments import run_deployment
 
     report = FanOutReport()
-    pending = list(items)
-    running: dict[Any, dict[str, Any]] = {}
+    pending = batches(links, fanout=fanout, batch=batch)
+    report.runs = len(pending)
+    running: dict[Any, list[Any]] = {}
     while pending or running:
         while pending and len(running) < max(1, fanout):
-            item = pending.pop(0)
+            part = pending.pop(0)
+            parameters = {"source": source, "links": part, "sources_file": sources_file}
             run = cast(
                 "FlowRun",
-                run_deployment(ITEM_DEPLOYMENT, parameters=item, timeout=0, as_subflow=True),
+                run_deployment(BATCH_DEPLOYMENT, parameters=parameters, timeout=0, as_subflow=True),
             )
-            running[run.id] = item
+            running[run.id] = part
         for run_id, state in _final_states(list(running)):
-            item = running.pop(run_id)
+            part = running.pop(run_id)
             if state.is_completed():
-                report.completed += 1
+                report.completed += len(part)
             else:
+                more = f" (+{len(part) - 1} links in the same run)" if len(part) > 1 else ""
                 report.failed.append(
-                    {"url": str(item["path_or_url"]), "error": f"{state.name}: {state.message}"}
+                    {"url": f"{part[0][0]}{more}", "error": f"{state.name}: {state.message}"}
                 )
         if deadline is not None and time.monotonic() > deadline:
-            report.unfinished = [str(i["path_or_url"]) for i in [*running.values(), *pending]]
+            report.unfinished = [
+                str(link[0]) for part in [*running.values(), *pending] for link in part
+            ]
             break
         if running:
             time.sleep(WAIT_POLL_SECONDS)
@@ -145,3 +182,138 @@ def _final_states(run_ids: list[Any]) -> Iterator[tuple[Any, Any]]:
             state = client.read_flow_run(run_id).state
             if state is not None and state.is_final():
                 yield run_id, state
+
+
+# -- runs whose worker died ----------------------------------------------------------------
+
+#: Tag on the runs of every work-pool deployment: the automations below match runs by it
+#: (heartbeat events name a run's tags and deployment, not its work pool).
+POOL_TAG = "radar-pool"
+#: Seconds between a pool run's heartbeats (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` in the
+#: deployments' job environment; Prefect's minimum is 30).
+HEARTBEAT_SECONDS = 30
+#: A running run with no heartbeat for this long lost its process (three missed beats).
+SILENT_AFTER = 90
+#: A run still Pending this long after a worker took it never started (the worker died
+#: between taking it and starting its process). Generous: on a loaded host starting the
+#: process and importing Prefect takes tens of seconds.
+PENDING_AFTER = 180
+#: A run is started at most this often (the first run and two re-runs after crashes): a
+#: run that kills its process every time fails instead of looping.
+MAX_RUNS = 3
+#: The automations :func:`ensure_crash_automations` keeps (names are how they are found).
+CRASH_SILENT = "radar: crash runs without heartbeat"
+CRASH_PENDING = "radar: crash runs stuck pending"
+RERUN_CRASHED = "radar: re-run crashed runs"
+
+
+class RerunLimit(RadarError):
+    """A work-pool run crashed and was re-run ``MAX_RUNS`` times; it is failed instead."""
+
+
+def check_rerun_limit() -> None:
+    """Fail (not crash) the run when this is more than its ``MAX_RUNS``-th start, so the
+    re-run automation stops; a no-op outside a work pool."""
+    if not is_distributed():
+        return
+    from prefect.runtime import flow_run
+
+    count = int(flow_run.run_count or 0)
+    if count > MAX_RUNS:
+        raise RerunLimit(
+            f"flow run {flow_run.name} was started {count} times (crashed each time): "
+            "not again; see its logs and the worker's"
+        )
+
+
+def crash_automations(tag: str = POOL_TAG) -> list[Any]:
+    """The three automations that replace a lost worker's runs (Prefect's recipe "detect
+    zombie flows", plus the re-run): a silent or stuck run is set Crashed, and a Crashed
+    run of these deployments is set Scheduled again (``AwaitingRetry``: same id and
+    parameters, ``run_count`` + 1), for any live worker to take."""
+    from datetime import timedelta
+
+    from prefect.automations import Automation
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    runs = ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"})
+    ours = ResourceSpecification({"prefect.resource.id": f"prefect.tag.{tag}"})
+    ends = {f"prefect.flow-run.{s}" for s in ("Completed", "Failed", "Cancelled", "Crashed")}
+
+    def crash_when_silent(after: str, expect: set[str], seconds: int, why: str) -> Any:
+        return EventTrigger(
+            after={after},
+            expect=expect | ends,
+            match=runs,
+            match_related=ours,
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=seconds),
+        ), [ChangeFlowRunState(name="Crashed", state=StateType.CRASHED, message=why, force=False)]
+
+    specs = {
+        CRASH_SILENT: crash_when_silent(
+            "prefect.flow-run.heartbeat",
+            {"prefect.flow-run.heartbeat"},
+            SILENT_AFTER,
+            f"no heartbeat for {SILENT_AFTER} s: its process or worker was lost",
+        ),
+        CRASH_PENDING: crash_when_silent(
+            "prefect.flow-run.Pending",
+            {"prefect.flow-run.Running"},
+            PENDING_AFTER,
+            f"pending for {PENDING_AFTER} s: its worker was lost before starting it",
+        ),
+        RERUN_CRASHED: (
+            # At most one re-run per run and hour: a run that cannot even start (its
+            # run_count, and so check_rerun_limit, never moves) does not loop.
+            EventTrigger(
+                expect={"prefect.flow-run.Crashed"},
+                match=runs,
+                match_related=ours,
+                for_each={"prefect.resource.id"},
+                posture=Posture.Reactive,
+                threshold=1,
+                within=timedelta(hours=1),
+            ),
+            [
+                ChangeFlowRunState(
+                    state=StateType.SCHEDULED,
+                    name="AwaitingRetry",
+                    message="re-run after a crash (radar deploy's automation)",
+                    force=False,
+                )
+            ],
+        ),
+    }
+    return [
+        Automation(name=name, description=_AUTOMATION_DOC, trigger=trigger, actions=actions)
+        for name, (trigger, actions) in specs.items()
+    ]
+
+
+_AUTOMATION_DOC = "Set up by `radar deploy` (flows/distributed.py); re-running it updates this."
+
+
+def ensure_crash_automations(tag: str = POOL_TAG) -> list[str]:
+    """Create or update :func:`crash_automations` on the server; returns their names."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.schemas.automations import AutomationCore
+
+    names = []
+    with get_client(sync_client=True) as client:
+        for automation in crash_automations(tag):
+            core = AutomationCore(**automation.model_dump(exclude={"id"}))
+            existing = client.read_automations_by_name(automation.name)
+            if existing:
+                client.update_automation(existing[0].id, core)
+                for extra in existing[1:]:  # two deploys at once: keep one
+                    client.delete_automation(extra.id)
+            else:
+                client.create_automation(core)
+            names.append(automation.name)
+    return names

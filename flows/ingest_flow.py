@@ -23,6 +23,7 @@ ensure_prefect_env()
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
+from flows.distributed import check_rerun_limit  # noqa: E402
 from flows.orchestrate import emit_event, flow, is_local, markdown_artifact, run_logger  # noqa: E402
 from flows.tasks import (  # noqa: E402
     SourceDoc,
@@ -213,6 +214,37 @@ def ingest_document(
     ``source``/``sources_file``: the configured source this URL came from (its attachment
     types and allowed domains). ``published``: the date the listing gave.
     """
+    check_rerun_limit()
+    results = ingest_one(
+        path_or_url,
+        series,
+        conditional=conditional,
+        source=source,
+        sources_file=sources_file,
+        published=published,
+    )
+    changed = [r for r in results if r.change_set_id is not None]
+    if changed:
+        _rename_run(changed[-1])
+    if deliver is None:
+        deliver = not has_api_server()
+    if deliver:
+        send_alerts()
+    return results
+
+
+def ingest_one(
+    path_or_url: str,
+    series: str | None = None,
+    *,
+    conditional: bool = False,
+    source: str | None = None,
+    sources_file: str | None = None,
+    published: str | None = None,
+) -> list[IngestResult]:
+    """The body of :func:`ingest_document` as a plain call, in whatever run calls it: a
+    work-pool batch (``flows.poll_flow.ingest_links``) ingests its links through this, one
+    process and one flow run for many documents instead of a subflow run per link."""
     logger = run_logger()
     docs: list[SourceDoc]
     fetcher: Fetcher | None = None
@@ -253,13 +285,6 @@ def ingest_document(
     finally:
         if fetcher is not None:
             fetcher.close()
-    changed = [r for r in results if r.change_set_id is not None]
-    if changed:
-        _rename_run(changed[-1])
-    if deliver is None:
-        deliver = not has_api_server()
-    if deliver:
-        send_alerts()
     return results
 
 

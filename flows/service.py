@@ -305,19 +305,27 @@ def build_deployments(sources_file: Path | None, *, pool: str | None = None) -> 
     """The deployments ``radar serve`` serves, or with ``pool`` the same ones for a work
     pool (``radar deploy``, :mod:`flows.deploy`): entrypoints by module path (the workers
     import the installed package, wherever it is checked out), ``RADAR_DISTRIBUTED=1`` in
-    their job environment, and ``ingest-document/poll-item`` for the polls' fan-out."""
+    their job environment (and heartbeats every 30 s), the ``radar-pool`` tag, and
+    ``ingest-links/poll-batch`` for the polls' fan-out."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.deployments.runner import EntrypointType
     from prefect.events import DeploymentEventTrigger
 
-    from flows.distributed import DISTRIBUTED_ENV, ITEM_DEPLOYMENT
+    from flows.distributed import (
+        BATCH_DEPLOYMENT,
+        DISTRIBUTED_ENV,
+        HEARTBEAT_SECONDS,
+        POOL_TAG,
+    )
 
     opts: dict[str, Any] = {}
     if pool is not None:
+        env = {DISTRIBUTED_ENV: "1", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}
         opts = {
             "work_pool_name": pool,
             "entrypoint_type": EntrypointType.MODULE_PATH,
-            "job_variables": {"env": {DISTRIBUTED_ENV: "1"}},
+            "job_variables": {"env": env},
+            "tags": [POOL_TAG],  # what the crash automations match (flows.distributed)
         }
 
     from flows.dispatch_flow import dispatch_alerts
@@ -358,10 +366,12 @@ def build_deployments(sources_file: Path | None, *, pool: str | None = None) -> 
         ),
     ]
     if pool is not None:
+        from flows.poll_flow import ingest_links
+
         deployments.append(
-            ingest_document.to_deployment(
-                name=ITEM_DEPLOYMENT.split("/", 1)[1],
-                description="One link of a poll, started by poll-source (the fan-out).",
+            ingest_links.to_deployment(
+                name=BATCH_DEPLOYMENT.split("/", 1)[1],
+                description="A batch of a poll's links, started by poll-source (the fan-out).",
                 **opts,
             )
         )

@@ -32,4 +32,6 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(f"  deployment {name}\n")
         for name in report.limits:
             sys.stdout.write(f"  rate limit {name}\n")
+        for name in report.automations:
+            sys.stdout.write(f"  automation {name}\n")
         sys.stdout.write(f"next: prefect worker start --pool {report.pool}  (on each worker)\n")

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from flows.distributed import DISTRIBUTED_ENV, host_limit_name
+from flows.distributed import (
+    BATCH_DEPLOYMENT,
+    DISTRIBUTED_ENV,
+    HEARTBEAT_SECONDS,
+    POOL_TAG,
+    RERUN_CRASHED,
+    batches,
+    crash_automations,
+    host_limit_name,
+)
 
 
 def test_pool_deployments_use_module_entrypoints(radar_home: Path) -> None:
@@ -21,12 +30,18 @@ def test_pool_deployments_use_module_entrypoints(radar_home: Path) -> None:
     )
     served = {f"{d.flow_name}/{d.name}" for d in build_deployments(None)}
     pooled = {f"{d.flow_name}/{d.name}": d for d in build_deployments(None, pool="radar-pool")}
-    assert served | {"ingest-document/poll-item"} == set(pooled)
+    assert served | {BATCH_DEPLOYMENT} == set(pooled)
     for name, deployment in pooled.items():
         assert deployment.work_pool_name == "radar-pool", name
         assert ":" not in deployment.entrypoint and deployment.entrypoint.startswith("flows.")
         assert deployment._path is None, name  # nothing of this checkout is recorded
-        assert deployment.job_variables == {"env": {DISTRIBUTED_ENV: "1"}}
+        assert deployment.job_variables == {
+            "env": {
+                DISTRIBUTED_ENV: "1",
+                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS),
+            }
+        }
+        assert deployment.tags == [POOL_TAG], name
     poll = pooled["poll-source/portal"]
     assert poll.parameters == {"name": "portal"}  # each worker reads its RADAR_HOME's file
     assert poll.schedules[0].schedule.cron == "5 * * * *"
@@ -44,3 +59,25 @@ def test_deploy_needs_a_server(radar_home: Path, monkeypatch: pytest.MonkeyPatch
 def test_host_limit_names_are_valid() -> None:
     assert host_limit_name("127.0.0.1:8080") == "radar-host-127.0.0.1-8080"
     assert host_limit_name("WWW.Gov.CN") == "radar-host-www.gov.cn"
+
+
+def test_batches_spread_a_poll_and_bound_each_run() -> None:
+    links = list(range(10))
+    assert [len(b) for b in batches(links, fanout=4, batch=20)] == [3, 3, 2, 2]
+    assert [len(b) for b in batches(list(range(200)), fanout=8, batch=20)] == [20] * 10
+    assert batches([1], fanout=4, batch=20) == [[1]]
+    assert batches([], fanout=4, batch=20) == []
+    assert [x for b in batches(links, fanout=3, batch=2) for x in b] == links  # order kept
+
+
+def test_crash_automations_match_pool_runs_only() -> None:
+    autos = {a.name: a for a in crash_automations()}
+    assert len(autos) == 3
+    for automation in autos.values():
+        trigger = automation.trigger
+        # only the runs of the deployments radar deploy tagged
+        assert trigger.match_related.root == {"prefect.resource.id": f"prefect.tag.{POOL_TAG}"}
+    rerun = autos[RERUN_CRASHED]
+    assert rerun.trigger.expect == {"prefect.flow-run.Crashed"}
+    assert rerun.trigger.posture == "Reactive"
+    assert rerun.actions[0].state == "SCHEDULED"

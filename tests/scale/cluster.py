@@ -6,6 +6,11 @@ One PostgreSQL server (tests/pg_server.py) with two databases — ``prefect`` fo
 (the raw files; README "Several hosts"). Each worker has its own ``PREFECT_HOME``, as on
 separate hosts. Everything is driven through subprocesses and the server's REST API, so the
 test process never imports Prefect with another server's settings.
+
+Start-up overlaps where it can (the Prefect server imports and migrates while radar's
+database is set up; ``radar deploy`` and the workers start together), and every process
+started here — server, workers and the flow-run processes the workers spawned, which sit in
+sessions of their own — is killed on the way out, whatever failed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +46,68 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: floa
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid``'s child processes, their children, … (from /proc; [] once it is gone)."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def _kill_tree(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM ``process``'s group and its descendants (flow runs start sessions of their
+    own), wait, then SIGKILL whatever is left."""
+    pids = [process.pid, *descendants(process.pid)]
+    for pid in pids:
+        _signal(pid, signal.SIGTERM, group=pid == process.pid)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid in [*pids, *descendants(process.pid)]:
+        _signal(pid, signal.SIGKILL, group=pid == process.pid)
+    process.wait(timeout=10)
+
+
+def _signal(pid: int, sig: int, *, group: bool) -> None:
+    try:
+        if group:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: SIGKILL it when the test process dies (even by SIGKILL),
+    so no server or worker outlives a killed pytest (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
+def _spawn(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+
 @dataclass
 class Worker:
     name: str
@@ -47,13 +115,7 @@ class Worker:
 
     def children(self) -> list[int]:
         """The worker's child processes (its flow runs)."""
-        out = []
-        for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
-            try:
-                out += [int(p) for p in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        return out
+        return descendants(self.process.pid)
 
     def kill_hard(self) -> list[int]:
         """``kill -9`` the worker and its flow-run processes (a lost host); their pids."""
@@ -74,8 +136,9 @@ class Cluster:
     api_url: str
     workers: list[Worker] = field(default_factory=list)
     server: subprocess.Popen[bytes] | None = None
-    #: flow run id -> worker name, sampled from the workers' children (see :meth:`sample`).
-    placed: dict[str, str] = field(default_factory=dict)
+    #: flow run id -> the workers seen running it, sampled from their children (see
+    #: :meth:`sample`; a lost run re-run elsewhere has two).
+    placed: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def home(self) -> Path:
@@ -95,15 +158,12 @@ class Cluster:
     def start_worker(self, name: str, limit: int | None = None) -> Worker:
         """``prefect worker start`` (``limit``: flow runs at once, like a host's capacity)."""
         env = {**self.env, "PREFECT_HOME": str(self.base / f"prefect-{name}")}
-        log = (self.base / f"{name}.log").open("wb")
-        process = subprocess.Popen(
+        process = _spawn(
             [str(BIN / "prefect"), "worker", "start", "--pool", "radar-pool", "--name", name]
             + (["--limit", str(limit)] if limit else []),
-            env=env,
-            cwd=self.base,  # not the checkout: the code comes from the installed package
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            env,
+            self.base / f"{name}.log",
+            self.base,  # not the checkout: the code comes from the installed package
         )
         worker = Worker(name, process)
         self.workers.append(worker)
@@ -158,7 +218,8 @@ class Cluster:
                     continue
                 for entry in environ:
                     if entry.startswith(b"PREFECT__FLOW_RUN_ID="):
-                        self.placed[entry.split(b"=", 1)[1].decode()] = worker.name
+                        run = entry.split(b"=", 1)[1].decode()
+                        self.placed.setdefault(run, set()).add(worker.name)
 
     def wait_runs(self, run_ids: list[str], timeout: float) -> None:
         """Wait until every run in ``run_ids`` and every run they started is final,
@@ -185,63 +246,20 @@ class Cluster:
             lines.append(f"--- {log.name}\n" + log.read_text(errors="replace")[-2500:])
         return "\n".join(lines)
 
-    def crash_orphans(self, dead_pids: set[int], grace: float = 20.0) -> list[str]:
-        """Mark the runs of a lost worker Crashed, as Prefect's zombie-run automation does
-        once their heartbeats stop (README, "What to monitor"): RUNNING/PENDING runs whose
-        process is dead, and PENDING runs no live worker started within ``grace`` s."""
-        crashed = []
-        deadline = time.monotonic() + grace
-        while True:
-            self.sample()
-            for run in self.flow_runs():
-                if run["state_type"] not in {"RUNNING", "PENDING"}:
-                    continue
-                if self._orphaned(run, dead_pids, final=time.monotonic() > deadline):
-                    self.api(
-                        f"/flow_runs/{run['id']}/set_state",
-                        {
-                            "state": {
-                                "type": "CRASHED",
-                                "name": "Crashed",
-                                "message": "worker lost (kill -9)",
-                            },
-                            "force": True,
-                        },
-                    )
-                    crashed.append(str(run["id"]))
-            if time.monotonic() > deadline:
-                return crashed
-            time.sleep(1.0)
-
-    def _orphaned(self, run: dict[str, Any], dead_pids: set[int], *, final: bool) -> bool:
-        pid_text = str(run.get("infrastructure_pid") or "").rsplit(":", 1)[-1]
-        if pid_text.isdigit():
-            pid = int(pid_text)
-            return pid in dead_pids or not Path(f"/proc/{pid}").exists()
-        return final and run["state_type"] == "PENDING"
-
     # -- life cycle ---------------------------------------------------------------------
 
     def stop(self) -> None:
+        """Workers (with their flow runs), then the server; nothing is left running."""
         for worker in self.workers:
-            if worker.process.poll() is None:
-                os.killpg(worker.process.pid, signal.SIGTERM)
-        for worker in self.workers:
-            try:
-                worker.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.process.pid, signal.SIGKILL)
-        if self.server is not None and self.server.poll() is None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            try:
-                self.server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.server.pid, signal.SIGKILL)
+            _kill_tree(worker.process)
+        if self.server is not None:
+            _kill_tree(self.server)
 
 
 def _settled(run: dict[str, Any]) -> bool:
-    """Final, or a future run the scheduler made (the schedules' next runs never finish)."""
-    return run["state_type"] in FINAL or bool(
+    """Done: final but not Crashed (``radar deploy``'s automation re-runs a crashed run),
+    or a future run the scheduler made (the schedules' next runs never finish)."""
+    return run["state_type"] in FINAL - {"CRASHED"} or bool(
         run["state_type"] == "SCHEDULED" and run.get("auto_scheduled")
     )
 
@@ -258,10 +276,9 @@ def _create_database(port: int, name: str) -> str:
     return f"{DB_USER}@127.0.0.1:{port}/{name}"
 
 
-def start_prefect_server(base: Path, env: dict[str, str], pg_port: int) -> tuple[Any, str]:
-    from flows.service import free_port
-
-    port = free_port()
+def launch_prefect_server(base: Path, env: dict[str, str], pg_port: int, port: int) -> Any:
+    """``prefect server start`` on the ``prefect`` database; returns at once (it imports
+    and migrates meanwhile: :func:`wait_prefect_server`)."""
     server_env = {
         **env,
         "PREFECT_HOME": str(base / "prefect-server"),
@@ -270,27 +287,21 @@ def start_prefect_server(base: Path, env: dict[str, str], pg_port: int) -> tuple
         "PREFECT_UI_ENABLED": "false",
     }
     server_env.pop("PREFECT_API_URL", None)
-    log = (base / "prefect-server.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api_url = f"http://127.0.0.1:{port}/api"
+    argv = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    return _spawn(argv, server_env, base / "prefect-server.log", base)
 
+
+def wait_prefect_server(process: Any, api_url: str, log: Path, timeout: float = 240) -> None:
     def up() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"prefect server exited; see {base / 'prefect-server.log'}")
+            raise AssertionError(f"prefect server exited; see {log}")
         try:
             with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
                 return bool(response.status == 200)
         except OSError:
             return False
 
-    wait_for("the Prefect server", up, 180)
-    return process, api_url
+    wait_for("the Prefect server", up, timeout, interval=0.2)
 
 
 def radar_env(base: Path, radar_db: str, api_url: str, **extra: str) -> dict[str, str]:
@@ -337,9 +348,12 @@ def running_cluster(
     fetch_interval: float,
     poll_deadline: int,
     worker_limit: int | None = None,
+    setup: Callable[[Cluster], None] | None = None,
 ) -> Iterator[Cluster]:
     """PostgreSQL, the Prefect server, ``radar deploy`` and ``workers`` workers, stopped
-    and removed afterwards; ``sites`` maps source names to listing URLs."""
+    and removed afterwards; ``sites`` maps source names to listing URLs. ``setup`` (radar
+    commands needing no Prefect, e.g. subscriptions) runs while the server starts."""
+    from flows.service import free_port
     from tests import pg_server
 
     base = new_base()
@@ -351,13 +365,20 @@ def running_cluster(
     try:
         pg_port, data = pg_server.start(bin_dir, pg_base, user)
         radar_db = pg_server.create_database(pg_port)
-        server, api_url = start_prefect_server(base, dict(os.environ), pg_port)
+        port = free_port()
+        api_url = f"http://127.0.0.1:{port}/api"
         env = radar_env(base, radar_db, api_url, RADAR_FETCH_INTERVAL=str(fetch_interval))
-        cluster = Cluster(base=base, env=env, api_url=api_url, server=server)
+        cluster = Cluster(base=base, env=env, api_url=api_url)
+        cluster.server = launch_prefect_server(base, env, pg_port, port)
         write_sources(cluster.home, sites, poll_deadline)
-        cluster.radar("deploy", "--pool", "radar-pool")
-        for number in range(workers):
-            cluster.start_worker(f"w{number + 1}", worker_limit)
+        if setup is not None:
+            setup(cluster)
+        wait_prefect_server(cluster.server, api_url, base / "prefect-server.log")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            deploy = pool.submit(cluster.radar, "deploy", "--pool", "radar-pool")
+            for number in range(workers):
+                cluster.start_worker(f"w{number + 1}", worker_limit)
+            deploy.result()
         yield cluster
     finally:
         if cluster is not None:
