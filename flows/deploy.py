@@ -56,9 +56,25 @@ def ensure_process_pool(name: str) -> bool:
     return False
 
 
-def deploy_to_pool(pool: str, sources_file: Path | None = None) -> DeployReport:
-    """Create the pool if needed, register every deployment to it, create the host limits."""
-    from flows.distributed import ensure_crash_automations, ensure_host_limits
+def deploy_to_pool(
+    pool: str, sources_file: Path | None = None, lost_after: int | None = None
+) -> DeployReport:
+    """Create the pool if needed, register every deployment to it, create the host limits
+    and the crash automations (``lost_after``: seconds without a heartbeat before a run
+    counts as lost; at least two heartbeats)."""
+    from flows.distributed import (
+        HEARTBEAT_SECONDS,
+        SILENT_AFTER,
+        ensure_crash_automations,
+        ensure_host_limits,
+    )
+
+    lost_after = SILENT_AFTER if lost_after is None else lost_after
+    if lost_after < 2 * HEARTBEAT_SECONDS:
+        raise DeployError(
+            f"--lost-after {lost_after}: runs send a heartbeat every {HEARTBEAT_SECONDS} s; "
+            f"give at least {2 * HEARTBEAT_SECONDS}"
+        )
     from flows.poll_flow import sources_path
     from flows.prefect_env import has_api_server
     from flows.service import build_deployments
@@ -75,5 +91,5 @@ def deploy_to_pool(pool: str, sources_file: Path | None = None) -> DeployReport:
     if path.is_file():
         hosts = [urlsplit(c.url).netloc.lower() for c in load_sources(path)]
         report.limits = ensure_host_limits(hosts, load_settings().fetch_interval)
-    report.automations = ensure_crash_automations()
+    report.automations = ensure_crash_automations(lost_after=lost_after)
     return report

@@ -139,7 +139,9 @@ def fan_out(
     flight at a time, and wait for them; runs not final by ``deadline``
     (``time.monotonic()``) are reported as unfinished and left to the next poll. A run
     whose worker died is Crashed, then re-run by the automation ``radar deploy`` sets up
-    (:func:`ensure_crash_automations`); this poll reports it failed and does not wait."""
+    (:func:`ensure_crash_automations`); this poll reports it failed and does not wait. The
+    batches are keyed by this poll run (:func:`_batch_key`), so a re-run poll waits for
+    the batches its lost attempt started rather than running them twice."""
     from prefect.deployments import run_deployment
 
     report = FanOutReport()
@@ -152,7 +154,13 @@ def fan_out(
             parameters = {"source": source, "links": part, "sources_file": sources_file}
             run = cast(
                 "FlowRun",
-                run_deployment(BATCH_DEPLOYMENT, parameters=parameters, timeout=0, as_subflow=True),
+                run_deployment(
+                    BATCH_DEPLOYMENT,
+                    parameters=parameters,
+                    timeout=0,
+                    as_subflow=True,
+                    idempotency_key=_batch_key(part),
+                ),
             )
             running[run.id] = part
         for run_id, state in _final_states(list(running)):
@@ -174,6 +182,21 @@ def fan_out(
     return report
 
 
+def _batch_key(part: list[Any]) -> str | None:
+    """This poll run's key for one batch: a poll re-run after its worker died gets back the
+    batch runs its first attempt started (done, running, or being re-run themselves)
+    instead of starting every batch again; a changed batch gets a new key."""
+    import hashlib
+    import json
+
+    from prefect.runtime import flow_run
+
+    if not flow_run.id:
+        return None
+    digest = hashlib.sha256(json.dumps(part, ensure_ascii=False).encode()).hexdigest()[:16]
+    return f"radar-batch/{flow_run.id}/{digest}"
+
+
 def _final_states(run_ids: list[Any]) -> Iterator[tuple[Any, Any]]:
     from prefect.client.orchestration import get_client
 
@@ -192,12 +215,11 @@ POOL_TAG = "radar-pool"
 #: Seconds between a pool run's heartbeats (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` in the
 #: deployments' job environment; Prefect's minimum is 30).
 HEARTBEAT_SECONDS = 30
-#: A running run with no heartbeat for this long lost its process (three missed beats).
+#: A running run with no heartbeat for this long lost its process (three missed beats;
+#: ``radar deploy --lost-after``). A run still Pending for twice as long never started
+#: (its worker died between taking it and starting its process): generous, as on a loaded
+#: host starting the process and importing Prefect takes tens of seconds.
 SILENT_AFTER = 90
-#: A run still Pending this long after a worker took it never started (the worker died
-#: between taking it and starting its process). Generous: on a loaded host starting the
-#: process and importing Prefect takes tens of seconds.
-PENDING_AFTER = 180
 #: A run is started at most this often (the first run and two re-runs after crashes): a
 #: run that kills its process every time fails instead of looping.
 MAX_RUNS = 3
@@ -226,7 +248,7 @@ def check_rerun_limit() -> None:
         )
 
 
-def crash_automations(tag: str = POOL_TAG) -> list[Any]:
+def crash_automations(tag: str = POOL_TAG, lost_after: int = SILENT_AFTER) -> list[Any]:
     """The three automations that replace a lost worker's runs (Prefect's recipe "detect
     zombie flows", plus the re-run): a silent or stuck run is set Crashed, and a Crashed
     run of these deployments is set Scheduled again (``AwaitingRetry``: same id and
@@ -259,14 +281,14 @@ def crash_automations(tag: str = POOL_TAG) -> list[Any]:
         CRASH_SILENT: crash_when_silent(
             "prefect.flow-run.heartbeat",
             {"prefect.flow-run.heartbeat"},
-            SILENT_AFTER,
-            f"no heartbeat for {SILENT_AFTER} s: its process or worker was lost",
+            lost_after,
+            f"no heartbeat for {lost_after} s: its process or worker was lost",
         ),
         CRASH_PENDING: crash_when_silent(
             "prefect.flow-run.Pending",
             {"prefect.flow-run.Running"},
-            PENDING_AFTER,
-            f"pending for {PENDING_AFTER} s: its worker was lost before starting it",
+            2 * lost_after,
+            f"pending for {2 * lost_after} s: its worker was lost before starting it",
         ),
         RERUN_CRASHED: (
             # At most one re-run per run and hour: a run that cannot even start (its
@@ -299,14 +321,14 @@ def crash_automations(tag: str = POOL_TAG) -> list[Any]:
 _AUTOMATION_DOC = "Set up by `radar deploy` (flows/distributed.py); re-running it updates this."
 
 
-def ensure_crash_automations(tag: str = POOL_TAG) -> list[str]:
+def ensure_crash_automations(tag: str = POOL_TAG, lost_after: int = SILENT_AFTER) -> list[str]:
     """Create or update :func:`crash_automations` on the server; returns their names."""
     from prefect.client.orchestration import get_client
     from prefect.events.schemas.automations import AutomationCore
 
     names = []
     with get_client(sync_client=True) as client:
-        for automation in crash_automations(tag):
+        for automation in crash_automations(tag, lost_after):
             core = AutomationCore(**automation.model_dump(exclude={"id"}))
             existing = client.read_automations_by_name(automation.name)
             if existing:

@@ -17,6 +17,12 @@ def register(app: typer.Typer) -> None:
             "--sources",
             help="Sources TOML (default: RADAR_HOME/sources.toml, read by each worker).",
         ),
+        lost_after: int = typer.Option(
+            90,
+            "--lost-after",
+            help="Seconds without a heartbeat before a run counts as lost (Crashed, then "
+            "re-run); a run pending twice as long too. At least 60.",
+        ),
     ) -> None:
         """Register the deployments (polls, dispatch, digest, ingest) with a work pool on
         the Prefect server at PREFECT_API_URL; then start `prefect worker start --pool`."""
@@ -25,7 +31,7 @@ def register(app: typer.Typer) -> None:
         ensure_prefect_env()
         from flows.deploy import deploy_to_pool
 
-        report = deploy_to_pool(pool, sources)
+        report = deploy_to_pool(pool, sources, lost_after)
         created = " (created, type process)" if report.created_pool else ""
         sys.stdout.write(f"work pool {report.pool}{created}\n")
         for name in report.deployments:

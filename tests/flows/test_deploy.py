@@ -56,6 +56,13 @@ def test_deploy_needs_a_server(radar_home: Path, monkeypatch: pytest.MonkeyPatch
         deploy_to_pool("radar-pool")
 
 
+def test_lost_after_needs_two_heartbeats(radar_home: Path) -> None:
+    from flows.deploy import DeployError, deploy_to_pool
+
+    with pytest.raises(DeployError, match="at least 60"):
+        deploy_to_pool("radar-pool", lost_after=30)
+
+
 def test_host_limit_names_are_valid() -> None:
     assert host_limit_name("127.0.0.1:8080") == "radar-host-127.0.0.1-8080"
     assert host_limit_name("WWW.Gov.CN") == "radar-host-www.gov.cn"

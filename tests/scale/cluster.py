@@ -349,10 +349,12 @@ def running_cluster(
     poll_deadline: int,
     worker_limit: int | None = None,
     setup: Callable[[Cluster], None] | None = None,
+    deploy_args: tuple[str, ...] = (),
 ) -> Iterator[Cluster]:
     """PostgreSQL, the Prefect server, ``radar deploy`` and ``workers`` workers, stopped
     and removed afterwards; ``sites`` maps source names to listing URLs. ``setup`` (radar
-    commands needing no Prefect, e.g. subscriptions) runs while the server starts."""
+    commands needing no Prefect, e.g. subscriptions) runs while the server starts;
+    ``deploy_args`` go to ``radar deploy``."""
     from flows.service import free_port
     from tests import pg_server
 
@@ -375,7 +377,7 @@ def running_cluster(
             setup(cluster)
         wait_prefect_server(cluster.server, api_url, base / "prefect-server.log")
         with ThreadPoolExecutor(max_workers=1) as pool:
-            deploy = pool.submit(cluster.radar, "deploy", "--pool", "radar-pool")
+            deploy = pool.submit(cluster.radar, "deploy", "--pool", "radar-pool", *deploy_args)
             for number in range(workers):
                 cluster.start_worker(f"w{number + 1}", worker_limit)
             deploy.result()

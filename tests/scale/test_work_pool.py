@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -102,6 +103,11 @@ def _max_in_window(times: list[float], window: float) -> int:
 
 
 def test_poll_cycle_on_three_workers(sites: dict[str, FixtureSite]) -> None:
+    started = time.monotonic()
+
+    def phase(what: str) -> None:  # shown with -s, or with the failure
+        print(f"[{time.monotonic() - started:6.1f} s, load {os.getloadavg()[0]:.1f}] {what}")
+
     listings = {name: site.listing.listing_url for name, site in sites.items()}  # type: ignore[attr-defined]
     # --limit 4 per worker (a host's capacity): a worker that fetched many runs at once
     # would otherwise take most of them; limits make the pool spread them.
@@ -112,12 +118,16 @@ def test_poll_cycle_on_three_workers(sites: dict[str, FixtureSite]) -> None:
         poll_deadline=900,
         worker_limit=4,
         setup=_subscribe,
+        # A lost run is noticed after 60 s without heartbeat (2 missed; pending: 120 s).
+        deploy_args=("--lost-after", "60"),
     ) as c:
+        phase("cluster up")
         wait_for("3 workers online", lambda: _workers_online(c) >= 3, 120)
 
         # One poll cycle; a worker is killed (with its flow runs) once batches run everywhere.
         first = [c.run_deployment(f"poll-source/{name}") for name in SOURCES]
         wait_for("batch runs on every worker", lambda: _batch_workers(c) >= 3, 300, interval=0.2)
+        phase("batches on 3 workers")
         victim = max(c.workers, key=lambda w: len(w.children()))
         victim.kill_hard()
         lost = {run for run, names in c.placed.items() if victim.name in names}
@@ -125,6 +135,7 @@ def test_poll_cycle_on_three_workers(sites: dict[str, FixtureSite]) -> None:
         assert lost, "the killed worker was running nothing"
         # No help from the test: radar deploy's automations crash and re-run the lost runs.
         c.wait_runs(first, 900)
+        phase(f"first cycle done ({len(lost)} lost runs re-run)")
         for run in lost:
             history = c.api(f"/flow_run_states/?flow_run_id={run}")
             states = [s["type"] for s in sorted(history, key=lambda s: s["timestamp"])]
@@ -145,6 +156,7 @@ def test_poll_cycle_on_three_workers(sites: dict[str, FixtureSite]) -> None:
         # The new plans: each subscriber hears once of each plan of its unit, and the
         # radar.document.changed trigger ran the dispatch deployment on the pool.
         wait_for("the first alerts to go out", lambda: _stored(c)["due"] == 0, 300)
+        phase("first alerts sent")
         first_mail = _messages(c)
         assert len({m["Message-ID"] for m in first_mail}) == len(first_mail)
         assert Counter(m["To"] for m in first_mail) == dict.fromkeys(SUBSCRIBERS, PLANS_PER_UNIT)
@@ -160,13 +172,16 @@ def test_poll_cycle_on_three_workers(sites: dict[str, FixtureSite]) -> None:
         revised = build_plan_site(sites["s0"], "s0", DOCS_PER_SOURCE, revised=frozenset({0}))
         assert revised.listing_url == listings["s0"]
         c.wait_runs([c.run_deployment("poll-source/s0")], 600)
+        phase("revision polled")
         matching = {a for a, unit in SUBSCRIBERS.items() if unit == PLAN_UNITS[0]}
 
         def new_messages() -> list[email.message.Message]:
             return [m for m in _messages(c) if m["Message-ID"] not in before]
 
         wait_for("the revision's alerts", lambda: len(new_messages()) >= len(matching), 300)
+        phase("revision alerts sent")
         c.wait_runs([c.run_deployment("dispatch-alerts/on-change")], 300)
+        phase("dispatch again: nothing more")
         fresh = new_messages()
         assert len({m["Message-ID"] for m in fresh}) == len(fresh)
         assert Counter(m["To"] for m in fresh) == Counter(matching), [m["To"] for m in fresh]
