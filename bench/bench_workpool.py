@@ -5,8 +5,8 @@
 
 For each worker count, a fresh installation (tests/scale/cluster.py: PostgreSQL, a Prefect
 server on it, ``radar deploy``, the workers), one synthetic source of ``--docs`` plans on a
-local site (``flows.site_fixture.build_plan_site``) and one poll of it: the time from the
-poll's start to its end (its batch runs included), every document stored. The per-host rate
+local site (``flows.site_fixture.build_plan_site``) and one poll of it: the time from
+starting the poll to its end (its batch runs included), every document stored. The per-host rate
 limit is set low (``RADAR_FETCH_INTERVAL=0.02``) so the workers, not the politeness, are
 measured. Also printed: the load average before and after (the machine is shared), the CPU
 seconds the worker process trees used, and the flow runs' own durations, to say what
@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.site_fixture import FixtureSite, build_plan_site
-from tests.scale.cluster import Cluster, descendants, running_cluster
+from tests.scale.cluster import FINAL, Cluster, descendants, running_cluster, wait_for
 
 #: Flow runs one worker runs at once (``prefect worker start --limit``): a worker stands for
 #: a host of fixed capacity, so 3 workers offer 3 times the slots of 1.
@@ -79,12 +79,16 @@ def backfill(docs: int, workers: int, fanout: int, batch: int) -> dict[str, Any]
             run = cluster.run_deployment(
                 "poll-source/bf", {"name": "bf", "fanout": fanout, "batch": batch}
             )
-            cluster.wait_runs([run], 7200)
+            # Timed to the poll's end: every batch is done, every document stored. The
+            # dispatch runs the documents' events triggered may still be queued behind.
+            wait_for("the poll", lambda: cluster.state_of(run) in FINAL, 7200, interval=0.2)
             seconds = time.perf_counter() - started
             # The workers' own CPU, their live flow-run processes' and the reaped ones'
-            # (cutime/cstime), read before the cluster is stopped.
+            # (cutime/cstime), and the Prefect server's, up to the poll's end.
             cpu = _cpu_seconds(pids + [p for pid in pids for p in descendants(pid)]) - cpu_before
             server_cpu = _cpu_seconds(server) - server_before
+            load_after = os.getloadavg()[0]
+            cluster.wait_runs([run], 7200)
             batches = _run_seconds(cluster, "ingest-links/poll-batch")
             return {
                 "docs": docs,
@@ -95,7 +99,7 @@ def backfill(docs: int, workers: int, fanout: int, batch: int) -> dict[str, Any]
                 "batch_run_seconds": sum(batches),
                 "worker_cpu_seconds": cpu,
                 "server_cpu_seconds": server_cpu,
-                "load": (load_before, os.getloadavg()[0]),
+                "load": (load_before, load_after),
             }
 
 

@@ -20,6 +20,8 @@ from flows.prefect_env import ensure_prefect_env, has_api_server
 
 ensure_prefect_env()
 
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
@@ -68,6 +70,22 @@ def _read_file(path: Path) -> list[SourceDoc]:
     return [SourceDoc(data=path.read_bytes(), filename=path.name)]
 
 
+@dataclass(frozen=True)
+class Steps:
+    """The fetch, parse and store steps of one ingest: Prefect task runs (each visible in
+    the UI, the parse cached by content), or with :data:`PLAIN_STEPS` the same functions as
+    plain calls — what a work-pool batch uses, where each task run cost ~4 requests to the
+    Prefect server per step and the server, not radar, became the bound (BENCHMARKS)."""
+
+    fetch: Callable[..., Any]
+    parse: Callable[..., Any]
+    store: Callable[..., Any]
+
+
+TASK_STEPS = Steps(fetch_url, parse_document, store_document)
+PLAIN_STEPS = Steps(fetch_url.fn, parse_document.fn, store_document.fn)
+
+
 def _read_url(
     fetcher: Fetcher,
     url: str,
@@ -75,6 +93,7 @@ def _read_url(
     conditional: bool,
     source: Any = None,
     published: str | None = None,
+    steps: Steps = TASK_STEPS,
 ) -> tuple[list[SourceDoc], list[Any]]:
     """The documents behind ``url`` and the fetch results to remember once they are stored.
 
@@ -83,7 +102,7 @@ def _read_url(
     from flows.fetch import NotModified
     from flows.sources import SourceConfig, find_attachments
 
-    page = fetch_url(fetcher, url, conditional=conditional)
+    page = steps.fetch(fetcher, url, conditional=conditional)
     if page is None:
         raise NotModified(f"{url}: not modified", url=url)
     fetched = [page]
@@ -108,7 +127,7 @@ def _read_url(
     for att_url, text in attachments:
         # The page changed, so its attachment is fetched whatever its validators say: a
         # re-issued notice may point at the same PDF, and storage settles "same bytes".
-        result = fetch_url(fetcher, att_url, conditional=False)
+        result = steps.fetch(fetcher, att_url, conditional=False)
         assert result is not None  # unconditional GETs never answer "not modified"
         fetched.append(result)
         name = text if "." in text else filename_for(result.url, result.content_type)
@@ -180,12 +199,17 @@ def emit_changed(result: IngestResult, alert_info: dict[str, Any], source: str |
 
 
 def _store_one(
-    doc: SourceDoc, series: str | None, source: str | None, *, sole: bool
+    doc: SourceDoc,
+    series: str | None,
+    source: str | None,
+    *,
+    sole: bool,
+    steps: Steps = TASK_STEPS,
 ) -> IngestResult:
-    parsed = parse_document(doc.data, doc.filename)
+    parsed = steps.parse(doc.data, doc.filename)
     if doc.cover:
         parsed = merge_cover(parsed, doc.cover, sole=sole)
-    result, alert_info = store_document(doc, parsed, series)
+    result, alert_info = steps.store(doc, parsed, series)
     if result.change_set_id is not None:
         emit_changed(result, alert_info, source)
         markdown = changes_markdown(result, alert_info)
@@ -241,10 +265,12 @@ def ingest_one(
     source: str | None = None,
     sources_file: str | None = None,
     published: str | None = None,
+    steps: Steps = TASK_STEPS,
 ) -> list[IngestResult]:
     """The body of :func:`ingest_document` as a plain call, in whatever run calls it: a
     work-pool batch (``flows.poll_flow.ingest_links``) ingests its links through this, one
-    process and one flow run for many documents instead of a subflow run per link."""
+    process and one flow run for many documents instead of a subflow run per link, and
+    with ``steps=PLAIN_STEPS`` no task runs per document either."""
     logger = run_logger()
     docs: list[SourceDoc]
     fetcher: Fetcher | None = None
@@ -257,7 +283,12 @@ def ingest_one(
         fetcher = make_fetcher(DbFetchState(db_factory()))
         try:
             docs, fetched = _read_url(
-                fetcher, path_or_url, conditional=conditional, source=config, published=published
+                fetcher,
+                path_or_url,
+                conditional=conditional,
+                source=config,
+                published=published,
+                steps=steps,
             )
         except NotModified:
             logger.info("%s: not modified", path_or_url)
@@ -269,7 +300,7 @@ def ingest_one(
         results = []
         for doc in docs:
             result = _store_one(
-                doc, series if len(docs) == 1 else None, source, sole=len(docs) == 1
+                doc, series if len(docs) == 1 else None, source, sole=len(docs) == 1, steps=steps
             )
             logger.info(
                 "%s -> %s v%s (%s)",

@@ -37,7 +37,7 @@ from flows.distributed import (  # noqa: E402
 from flows.fetch import Fetcher  # noqa: E402
 from flows.fetch_state_db import DbFetchState  # noqa: E402
 from flows.health import check_listing  # noqa: E402
-from flows.ingest_flow import ingest_document, ingest_one  # noqa: E402
+from flows.ingest_flow import PLAIN_STEPS, ingest_document, ingest_one  # noqa: E402
 from flows.orchestrate import flow, run_logger, task  # noqa: E402
 from flows.sources import ListingCrawl, SourceConfig, SourcesError, crawl_listing, load_sources  # noqa: E402
 from flows.tasks import db_factory, make_fetcher, send_alerts  # noqa: E402
@@ -225,7 +225,8 @@ def ingest_links(
 ) -> dict[str, Any]:
     """One batch of a poll's links on a work pool (``flows.distributed.fan_out``): every
     link ingested in this one process and flow run — a process per document cost ~3 CPU-s
-    of start-up against ~0.1 s of parsing. Fails, naming them, when any link failed (the
+    of start-up against ~0.1 s of parsing — as plain calls (``PLAIN_STEPS``: no task runs
+    per document, whose API traffic made the Prefect server the bound). Fails, naming them, when any link failed (the
     poll then keeps its listing unseen, so the next poll tries them again)."""
     check_rerun_limit()
     config = find_source(source, sources_file)
@@ -240,7 +241,12 @@ def ingest_links(
         report,
         remaining=lambda: deadline - time.monotonic(),
         ingest=lambda url, date: ingest_one(
-            url, conditional=True, source=source, sources_file=sources, published=date
+            url,
+            conditional=True,
+            source=source,
+            sources_file=sources,
+            published=date,
+            steps=PLAIN_STEPS,
         ),
     )
     problems = [f"{f['url']} ({f['error']})" for f in report["failed"]]

@@ -146,3 +146,17 @@ def test_slow_page_times_out_and_is_recorded_without_stopping_the_others(
     with factory() as session:
         state = get_fetch_state(session, site.demo.articles["004"])
         assert state is not None and state.failures == 1
+
+
+def test_batch_run_ingests_its_links_and_fails_naming_the_bad_one(polling: Path, site: Any) -> None:
+    """``ingest-links`` (a work pool's batch of a poll) in one flow run: the good links are
+    stored, the run fails naming the bad one, and a second run finds the good ones
+    unchanged (their validators were remembered)."""
+    from flows.poll_flow import LinksFailed, ingest_links
+
+    good = [(url, key, None) for key, url in sorted(site.demo.articles.items())][:2]
+    bad = (site.url("/zcwj/missing.html"), "missing", None)
+    with pytest.raises(LinksFailed, match=r"1 of 3 links: .*missing\.html"):
+        ingest_links("portal", [good[0], bad, good[1]], str(polling))
+    again = ingest_links("portal", good, str(polling))
+    assert again["unchanged"] == 2 and again["failed"] == []

@@ -155,6 +155,19 @@ class Cluster:
             timeout=300,
         )
 
+    def python(self, code: str) -> subprocess.CompletedProcess[str]:
+        """Run ``code`` in a Python process with the cluster's environment (one process
+        for what would be many CLI calls: each costs ~2 s of imports on a loaded host)."""
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+
     def start_worker(self, name: str, limit: int | None = None) -> Worker:
         """``prefect worker start`` (``limit``: flow runs at once, like a host's capacity)."""
         env = {**self.env, "PREFECT_HOME": str(self.base / f"prefect-{name}")}
