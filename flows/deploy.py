@@ -66,6 +66,7 @@ def deploy_to_pool(
         HEARTBEAT_SECONDS,
         SILENT_AFTER,
         ensure_crash_automations,
+        ensure_dispatch_queue,
         ensure_host_limits,
     )
 
@@ -84,6 +85,7 @@ def deploy_to_pool(
     if not has_api_server():
         raise DeployError("PREFECT_API_URL is not set: radar deploy needs the Prefect server")
     report = DeployReport(pool=pool, created_pool=ensure_process_pool(pool))
+    ensure_dispatch_queue(pool)
     for deployment in build_deployments(sources_file, pool=pool):
         deployment.apply(work_pool_name=pool)
         report.deployments.append(f"{deployment.flow_name}/{deployment.name}")

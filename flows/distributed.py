@@ -48,6 +48,33 @@ DEFAULT_BATCH = 20
 WAIT_POLL_SECONDS = 1.0
 
 
+#: The pool's work queue of the dispatch deployments, polled after the default queue:
+#: each document's event may start a dispatch run, and taken first-come they held worker
+#: slots while a backfill's batches waited (the poll itself sends once its batches end).
+DISPATCH_QUEUE = "radar-dispatch"
+DISPATCH_QUEUE_PRIORITY = 100
+
+
+def ensure_dispatch_queue(pool: str) -> None:
+    """Create ``DISPATCH_QUEUE`` in ``pool`` (or reset its priority) behind ``default``."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            queue = client.read_work_queue_by_name(DISPATCH_QUEUE, work_pool_name=pool)
+        except ObjectNotFound:
+            client.create_work_queue(
+                DISPATCH_QUEUE,
+                description="radar's alert dispatch runs, after the polls (radar deploy)",
+                priority=DISPATCH_QUEUE_PRIORITY,
+                work_pool_name=pool,
+            )
+        else:
+            if queue.priority != DISPATCH_QUEUE_PRIORITY:
+                client.update_work_queue(queue.id, priority=DISPATCH_QUEUE_PRIORITY)
+
+
 def is_distributed() -> bool:
     """True in a flow run started by a work-pool worker from a ``radar deploy`` deployment."""
     return os.environ.get(DISTRIBUTED_ENV, "").strip().lower() in {"1", "true", "yes"}

@@ -313,12 +313,14 @@ def build_deployments(sources_file: Path | None, *, pool: str | None = None) -> 
 
     from flows.distributed import (
         BATCH_DEPLOYMENT,
+        DISPATCH_QUEUE,
         DISTRIBUTED_ENV,
         HEARTBEAT_SECONDS,
         POOL_TAG,
     )
 
     opts: dict[str, Any] = {}
+    dispatch_opts: dict[str, Any] = {}
     if pool is not None:
         env = {DISTRIBUTED_ENV: "1", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}
         opts = {
@@ -327,6 +329,7 @@ def build_deployments(sources_file: Path | None, *, pool: str | None = None) -> 
             "job_variables": {"env": env},
             "tags": [POOL_TAG],  # what the crash automations match (flows.distributed)
         }
+        dispatch_opts = {**opts, "work_queue_name": DISPATCH_QUEUE}
 
     from flows.dispatch_flow import dispatch_alerts
     from flows.ingest_flow import EVENT_CHANGED, ingest_document
@@ -351,13 +354,13 @@ def build_deployments(sources_file: Path | None, *, pool: str | None = None) -> 
                 limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
             ),
             description="Deliver due alerts when a document changes; every 10 min as a net.",
-            **opts,
+            **dispatch_opts,
         ),
         dispatch_alerts.to_deployment(
             name="daily-digest",
             cron=DIGEST_CRON,
             description="Send the daily digests in the morning.",
-            **opts,
+            **dispatch_opts,
         ),
         ingest_document.to_deployment(
             name="manual",

@@ -10,6 +10,7 @@ import pytest
 
 from flows.distributed import (
     BATCH_DEPLOYMENT,
+    DISPATCH_QUEUE,
     DISTRIBUTED_ENV,
     HEARTBEAT_SECONDS,
     POOL_TAG,
@@ -46,6 +47,9 @@ def test_pool_deployments_use_module_entrypoints(radar_home: Path) -> None:
     assert poll.parameters == {"name": "portal"}  # each worker reads its RADAR_HOME's file
     assert poll.schedules[0].schedule.cron == "5 * * * *"
     assert pooled["dispatch-alerts/on-change"].triggers
+    for name, deployment in pooled.items():  # dispatch runs queue behind the polls' batches
+        queue = DISPATCH_QUEUE if name.startswith("dispatch-alerts/") else None
+        assert deployment.work_queue_name == queue, name
 
 
 def test_deploy_needs_a_server(radar_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
