@@ -3,10 +3,11 @@
 ``radar deploy`` (:mod:`flows.deploy`) registers the deployments with
 ``RADAR_DISTRIBUTED=1`` in their job environment. A flow run started by a worker then:
 
-* fans a poll out: ``poll_source`` crawls the listing and starts one ``ingest-document/
-  poll-item`` flow run per link (:func:`fan_out`), at most ``fanout`` at a time per
-  source, so the documents of one big source spread over every worker instead of holding
-  one for the whole backfill;
+* fans a poll out: ``poll_source`` crawls the listing and hands its links to
+  ``ingest-links/poll-batch`` flow runs (:func:`fan_out`, :func:`batches`: ``fanout``
+  runs in flight per source, at most ``batch`` links each), so the documents of one big
+  source spread over every worker instead of holding one for the whole backfill, and a
+  process start (~3 CPU-s) is paid per batch, not per document;
 * shares the per-host politeness: before each request to a host, the Fetcher takes a
   slot of the Prefect global concurrency limit ``radar-host-<host>`` (a rate limit:
   one slot, decaying after ``RADAR_FETCH_INTERVAL`` seconds), which the Prefect server
@@ -17,8 +18,10 @@
 
 A worker killed mid-run (``kill -9``, a host lost) loses nothing: documents are stored in
 one transaction and their fetch state is remembered only afterwards, and the listing is
-remembered only when every child run completed — so the next poll of that source fetches
-again exactly what was not stored.
+remembered only when every batch completed. The automations ``radar deploy`` sets up
+(:func:`ensure_crash_automations`) mark the lost runs Crashed (no heartbeat, or stuck
+Pending) and schedule them again on a live worker; a re-run fetches conditionally, so it
+stores exactly what was not stored.
 """
 
 from __future__ import annotations

@@ -122,7 +122,6 @@ def poll_source(
         else:
             ingest_links_here(
                 [(item.url, item.title, item.date) for item in crawl.items],
-                name,
                 state,
                 report,
                 remaining=fetcher.remaining,
@@ -164,7 +163,6 @@ Link = tuple[str, str, str | None]
 
 def ingest_links_here(
     links: list[Link],
-    source: str,
     state: DbFetchState,
     report: dict[str, Any],
     *,
@@ -231,12 +229,16 @@ def ingest_links(
     check_rerun_limit()
     config = find_source(source, sources_file)
     sources = str(sources_path(sources_file))
-    report: dict[str, Any] = {"source": source, "ingested": [], "unchanged": 0, "failed": []}
-    report["deferred"] = 0
+    report: dict[str, Any] = {
+        "source": source,
+        "ingested": [],
+        "unchanged": 0,
+        "failed": [],
+        "deferred": 0,
+    }
     deadline = time.monotonic() + config.poll_deadline
     ingest_links_here(
         [(str(url), str(title), date) for url, title, date in links],
-        source,
         DbFetchState(db_factory()),
         report,
         remaining=lambda: deadline - time.monotonic(),
