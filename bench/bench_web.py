@@ -158,7 +158,13 @@ def bulk_fill(engine: Any, n_series: int, n_versions: int, batch_series: int = 5
                     )
                     for u in dict.fromkeys(units):
                         rows[TaskUnit].append(
-                            {"task_id": tid, "name": u, "unit_key": u, "role": "lead"}
+                            {
+                                "task_id": tid,
+                                "name": u,
+                                "unit_key": u,
+                                "scoped_key": u,
+                                "role": "lead",
+                            }
                         )
                     if t < 2:
                         rows[TargetRow].append(

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from parsers.units_alias import unit_key
+from parsers.units_alias import scoped_unit_key
 from storage.models import (
     Change,
     ChangeSet,
@@ -31,6 +31,7 @@ from storage.models import (
     TaskUnit,
     Version,
 )
+from storage.repo import unit_is
 
 #: Rows per page of every paginated list.
 PAGE_SIZE = 20
@@ -166,7 +167,7 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
             latest.c.vid.in_(
                 select(Task.version_id)
                 .join(TaskUnit, TaskUnit.task_id == Task.id)
-                .where(TaskUnit.unit_key == unit_key(f.unit))
+                .where(unit_is(f.unit))
             )
         )
     if f.date_from or f.date_to:
@@ -451,9 +452,10 @@ class UnitAssignment:
 
 
 def unit_history(session: Session, name: str, page: int = 1) -> Page:
-    """Changes that added or removed the unit (alias-resolved), newest first."""
+    """Changes that added or removed the unit (alias-resolved, scoped by region: the rows
+    ingest stores under the unit's scoped key), newest first."""
     page = max(1, page)
-    key = unit_key(name)
+    key = scoped_unit_key(name)
     base: Select[Any] = (
         select(
             Series.key,
@@ -552,11 +554,7 @@ def find_targets(
         stmt = stmt.where(TargetRow.year == year)
     if unit:
         stmt = stmt.where(
-            exists(
-                select(TaskUnit.id).where(
-                    TaskUnit.task_id == TargetRow.task_id, TaskUnit.unit_key == unit_key(unit)
-                )
-            )
+            exists(select(TaskUnit.id).where(TaskUnit.task_id == TargetRow.task_id, unit_is(unit)))
         )
     stmt = stmt.order_by(Series.key, Version.seq, TargetRow.ord).limit(limit)
     return [TargetPoint(*r) for r in session.execute(stmt).all()]
@@ -598,7 +596,7 @@ def feed_entries(
             ChangeSet.id.in_(
                 select(Change.change_set_id)
                 .join(ChangeUnit, ChangeUnit.change_id == Change.id)
-                .where(ChangeUnit.unit_key == unit_key(unit))
+                .where(ChangeUnit.unit_key == scoped_unit_key(unit))
             )
         )
     if keyword:
