@@ -32,6 +32,7 @@ from storage.models import (
     Version,
 )
 from storage.repo import unit_is
+from storage.search import contains, indexed, matching
 
 #: Rows per page of every paginated list.
 PAGE_SIZE = 20
@@ -85,13 +86,7 @@ def as_dict(rows: Iterable[Any]) -> dict[Any, Any]:
     return {row[0]: row[1] for row in rows}
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _contains(column: Any, text: str) -> ColumnElement[bool]:
-    return column.like(_like(text), escape="\\")  # type: ignore[no-any-return]
+_contains = contains
 
 
 def _latest_version_ids(session: Session) -> Any:
@@ -123,41 +118,64 @@ def _latest_version_ids(session: Session) -> Any:
     )
 
 
-def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[bool]]:
+def _text_search(session: Session, q: str, latest: Any) -> ColumnElement[bool]:
+    """The documents page's search: series title/issuer, or the latest version's 文号/title or
+    one of its tasks contains ``q``.
+
+    With a search index (:mod:`storage.search`, three characters or more) the versions and
+    tasks containing ``q`` are found by index and the latest version id is looked up in those
+    sets; otherwise each series' latest version and its tasks are probed (``_probe_search``).
+    The 文号 and title were searched joined by a space: a ``q`` with a space keeps that probe.
+    """
+    series = or_(
+        _contains(Series.title, q),
+        _contains(Series.canonical_title, q),
+        _contains(Series.issuer, q),
+    )
+    if " " in q or not (indexed(session, Task, q) and indexed(session, Version, q)):
+        return or_(series, *_probe_search(q, latest))
+    return or_(
+        series,
+        latest.c.vid.in_(matching(session, Version, q)),
+        latest.c.vid.in_(matching(session, Task, q, Task.version_id)),
+    )
+
+
+def _probe_search(q: str, latest: Any) -> list[ColumnElement[bool]]:
+    """Per series: its latest version's tasks (LIMIT 1) and its 文号 + title."""
+    lv = aliased(Version, name="lv")
+    # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
+    # hashed it into a scan of every version's tasks.
+    in_text = (
+        select(Task.id)
+        .where(
+            Task.version_id == latest.c.vid,
+            or_(_contains(Task.title, q), _contains(Task.text, q)),
+        )
+        .limit(1)
+        .scalar_subquery()
+        .is_not(None)
+    )
+    # The latest version's 文号 and title as a scalar lookup by primary key (an EXISTS
+    # here became a scan of every version on PostgreSQL).
+    meta = (
+        select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
+        .where(lv.id == latest.c.vid)
+        .scalar_subquery()
+    )
+    return [_contains(meta, q), in_text]
+
+
+def _document_conditions(
+    session: Session, f: DocumentFilters, latest: Any
+) -> list[ColumnElement[bool]]:
     """Each filter as a condition on (series, latest version id). Unit and alert filters are
     ``IN (indexed subquery)`` (a rare unit is a few hundred rows, not a probe per series);
     the text search looks at the latest version only."""
     conds: list[ColumnElement[bool]] = []
     lv = aliased(Version, name="lv")
     if f.q:
-        # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
-        # hashed it into a scan of every version's tasks.
-        in_text = (
-            select(Task.id)
-            .where(
-                Task.version_id == latest.c.vid,
-                or_(_contains(Task.title, f.q), _contains(Task.text, f.q)),
-            )
-            .limit(1)
-            .scalar_subquery()
-            .is_not(None)
-        )
-        # The latest version's 文号 and title as a scalar lookup by primary key (an EXISTS
-        # here became a scan of every version on PostgreSQL).
-        meta = (
-            select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
-            .where(lv.id == latest.c.vid)
-            .scalar_subquery()
-        )
-        conds.append(
-            or_(
-                _contains(Series.title, f.q),
-                _contains(Series.canonical_title, f.q),
-                _contains(Series.issuer, f.q),
-                _contains(meta, f.q),
-                in_text,
-            )
-        )
+        conds.append(_text_search(session, f.q, latest))
     if f.kind:
         conds.append(Series.kind == f.kind)
     if f.issuer:
@@ -197,7 +215,7 @@ def list_documents(session: Session, filters: DocumentFilters, page: int = 1) ->
     base = select(Series.id, latest.c.vid, func.count().over().label("total")).join(
         latest, latest.c.series_id == Series.id
     )
-    for cond in _document_conditions(filters, latest):
+    for cond in _document_conditions(session, filters, latest):
         base = base.where(cond)
     found = session.execute(
         base.order_by(latest.c.vid.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
@@ -546,7 +564,9 @@ def find_targets(
         .join(Version, Version.id == TargetRow.version_id)
         .join(Series, Series.id == Version.series_id)
     )
-    if metric:
+    if metric and indexed(session, TargetRow, metric):
+        stmt = stmt.where(TargetRow.id.in_(matching(session, TargetRow, metric)))
+    elif metric:
         stmt = stmt.where(_contains(TargetRow.metric, metric))
     if region:
         stmt = stmt.where(_contains(Series.issuer, region))
@@ -600,19 +620,12 @@ def feed_entries(
             )
         )
     if keyword:
-        # Two materialized id sets, then a walk down created_at: no per-row LIKE there.
+        # Two materialized id sets, then a walk down created_at: no per-row LIKE there. The
+        # changes containing the keyword come from the search index when there is one.
         stmt = stmt.where(
             or_(
                 ChangeSet.series_id.in_(select(Series.id).where(_contains(Series.title, keyword))),
-                ChangeSet.id.in_(
-                    select(Change.change_set_id).where(
-                        or_(
-                            _contains(Change.summary, keyword),
-                            _contains(Change.task_title, keyword),
-                            _contains(Change.task_text, keyword),
-                        )
-                    )
-                ),
+                ChangeSet.id.in_(matching(session, Change, keyword, Change.change_set_id)),
             )
         )
     rows = session.execute(stmt.limit(limit)).all()

@@ -85,7 +85,9 @@ def _where(parsed: dict[str, Any] | None) -> tuple[str, str | None]:
 def _scopes(conn: sa.Connection) -> dict[int, tuple[str, str | None]]:
     """version id -> (scope, place), for versions whose units can be scoped at all."""
     out: dict[int, tuple[str, str | None]] = {}
-    rows = conn.execution_options(yield_per=500).execute(sa.select(versions.c.id, versions.c.parsed))
+    # yield_per on the statement: on the connection it would stick to every later one
+    stmt = sa.select(versions.c.id, versions.c.parsed).execution_options(yield_per=500)
+    rows = conn.execute(stmt)
     for vid, parsed in rows:
         where = _where(parsed)
         if where != ("", None):
