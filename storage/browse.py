@@ -32,7 +32,7 @@ from storage.models import (
     Version,
 )
 from storage.repo import unit_is
-from storage.search import contains, indexed, matching
+from storage.search import contains, indexed, matching, rare
 
 #: Rows per page of every paginated list.
 PAGE_SIZE = 20
@@ -119,51 +119,48 @@ def _latest_version_ids(session: Session) -> Any:
 
 
 def _text_search(session: Session, q: str, latest: Any) -> ColumnElement[bool]:
-    """The documents page's search: series title/issuer, or the latest version's 文号/title or
-    one of its tasks contains ``q``.
+    """The documents page's search: the series' title/issuer, or its latest version's 文号/title
+    or one of that version's tasks contains ``q``.
 
-    With a search index (:mod:`storage.search`, three characters or more) the versions and
-    tasks containing ``q`` are found by index and the latest version id is looked up in those
-    sets; otherwise each series' latest version and its tasks are probed (``_probe_search``).
-    The 文号 and title were searched joined by a space: a ``q`` with a space keeps that probe.
+    For the versions and the tasks each: when a search index knows the word and it is not
+    everywhere (:func:`storage.search.rare`), the rows containing it come from the index and
+    the latest version id is looked up in that set; otherwise each series' latest version
+    (and its ~5 tasks) is probed by primary key. The 文号 and title were searched joined by a
+    space, so a ``q`` with a space keeps that probe.
     """
-    series = or_(
+    lv = aliased(Version, name="lv")
+    conds = [
         _contains(Series.title, q),
         _contains(Series.canonical_title, q),
         _contains(Series.issuer, q),
-    )
-    if " " in q or not (indexed(session, Task, q) and indexed(session, Version, q)):
-        return or_(series, *_probe_search(q, latest))
-    return or_(
-        series,
-        latest.c.vid.in_(matching(session, Version, q)),
-        latest.c.vid.in_(matching(session, Task, q, Task.version_id)),
-    )
-
-
-def _probe_search(q: str, latest: Any) -> list[ColumnElement[bool]]:
-    """Per series: its latest version's tasks (LIMIT 1) and its 文号 + title."""
-    lv = aliased(Version, name="lv")
-    # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
-    # hashed it into a scan of every version's tasks.
-    in_text = (
-        select(Task.id)
-        .where(
-            Task.version_id == latest.c.vid,
-            or_(_contains(Task.title, q), _contains(Task.text, q)),
+    ]
+    if " " not in q and rare(session, Version, q):
+        conds.append(latest.c.vid.in_(matching(session, Version, q)))
+    else:
+        # A scalar lookup by primary key (an EXISTS here became a scan of every version on
+        # PostgreSQL).
+        meta = (
+            select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
+            .where(lv.id == latest.c.vid)
+            .scalar_subquery()
         )
-        .limit(1)
-        .scalar_subquery()
-        .is_not(None)
-    )
-    # The latest version's 文号 and title as a scalar lookup by primary key (an EXISTS
-    # here became a scan of every version on PostgreSQL).
-    meta = (
-        select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
-        .where(lv.id == latest.c.vid)
-        .scalar_subquery()
-    )
-    return [_contains(meta, q), in_text]
+        conds.append(_contains(meta, q))
+    if rare(session, Task, q):
+        conds.append(latest.c.vid.in_(matching(session, Task, q, Task.version_id)))
+    else:
+        # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
+        # hashed it into a scan of every version's tasks.
+        probe = (
+            select(Task.id)
+            .where(
+                Task.version_id == latest.c.vid,
+                or_(_contains(Task.title, q), _contains(Task.text, q)),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        conds.append(probe.is_not(None))
+    return or_(*conds)
 
 
 def _document_conditions(

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    func,
     literal_column,
     or_,
     select,
@@ -48,6 +49,9 @@ SEARCHED: dict[str, tuple[str, ...]] = {
 PREFIX = "search_"
 #: trigram windows: a shorter search string cannot use the index
 MIN_INDEXED = 3
+#: :func:`rare`'s default: below this many matching rows, fetching them by index beats probing
+#: each series' latest version (10k series: ~50k task rows)
+RARE_BELOW = 10_000
 
 
 def include_object(
@@ -118,6 +122,33 @@ def _phrase(text_: str) -> str:
     return '"' + text_.replace('"', '""') + '"'
 
 
+def _candidates(name: str, text_: str) -> Select[Any]:
+    """Rowids of the FTS5 table ``search_<name>`` holding every trigram of ``text_``."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(table(PREFIX + name))
+        .where(literal_column(PREFIX + name).op("MATCH")(_phrase(text_)))
+    )
+
+
+def rare(session: Session, model: Any, text_: str, limit: int | None = None) -> bool:
+    """Do fewer than ``limit`` rows of ``model`` contain ``text_`` (by the index)?
+
+    Looking up an index's matches costs per match: for a word in every fifth task (100k rows
+    at 100k versions) a caller that only needs a few thousand rows (each series' latest
+    version) is faster probing those. Counting stops at ``limit``, so asking is cheap.
+    """
+    if not indexed(session, model, text_):
+        return False
+    limit = limit or RARE_BELOW
+    if session.get_bind().dialect.name == "sqlite":
+        probe = _candidates(model.__tablename__, text_).limit(limit)
+    else:
+        probe = matching(session, model, text_).limit(limit)
+    found = session.scalar(select(func.count()).select_from(probe.subquery())) or 0
+    return found < limit
+
+
 def matching(session: Session, model: Any, text_: str, column: Any = None) -> Select[Any]:
     """``column`` (default: the id) of ``model``'s rows where a searched column contains
     ``text_``.
@@ -131,9 +162,4 @@ def matching(session: Session, model: Any, text_: str, column: Any = None) -> Se
     stmt = select(model.id if column is None else column).where(likes)
     if session.get_bind().dialect.name != "sqlite" or not indexed(session, model, text_):
         return stmt
-    candidates: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(table(PREFIX + name))
-        .where(literal_column(PREFIX + name).op("MATCH")(_phrase(text_)))
-    )
-    return stmt.where(model.id.in_(candidates))
+    return stmt.where(model.id.in_(_candidates(name, text_)))

@@ -111,7 +111,13 @@ def test_the_index_exists_and_follows_updates_and_deletes(session_factory: Any) 
         assert set(session.scalars(matching(session, Change, "算力中心"))) == set()
 
 
-def test_pages_find_the_same_documents(session_factory: Any) -> None:
+@pytest.mark.parametrize("rare_below", [10_000, 1])
+def test_pages_find_the_same_documents(
+    session_factory: Any, rare_below: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both plans of the documents search (by index; probing each series when the word is
+    common) and the feed and targets give the same rows."""
+    monkeypatch.setattr("storage.search.RARE_BELOW", rare_below)
     _fill(session_factory)
     with session_factory() as session:
         keys = lambda q: [r.key for r in list_documents(session, DocumentFilters(q=q)).rows]  # noqa: E731
