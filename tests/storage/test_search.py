@@ -129,3 +129,52 @@ def test_pages_find_the_same_documents(
         feed = [e.series_key for e in feed_entries(session, keyword="算力规模")]
         assert feed == ["s0"]
         assert [p.series_key for p in find_targets(session, "数据要素")] == ["s1"]
+
+
+def test_without_pg_trgm_the_migration_says_so_and_search_scans(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A role that may create tables but not extensions (no CREATE on the database): the
+    migration logs one warning naming the extension, creates no index, and the searches
+    still answer (by scanning)."""
+    import logging
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from storage.db import make_engine, session_factory, upgrade
+    from tests.conftest import pg_url
+
+    base = pg_url()
+    if not base:
+        pytest.skip("PostgreSQL only (make test-postgres)")
+    name, role = f"radar_noext_{uuid.uuid4().hex[:8]}", f"noext_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    db_admin = create_engine(make_url(base).set(database=name), isolation_level="AUTOCOMMIT")
+    with db_admin.connect() as conn:
+        conn.execute(text(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"'))
+    db_admin.dispose()
+    url = make_url(base).set(database=name, username=role, password=None)
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with caplog.at_level(logging.WARNING, logger="radar.storage"):
+            upgrade(engine)
+        [line] = [r.getMessage() for r in caplog.records if "pg_trgm" in r.getMessage()]
+        assert "unavailable" in line and "scan" in line
+        factory = session_factory(engine)
+        _fill(factory)
+        with factory() as session:
+            assert not indexed(session, Task, "数据交易")
+            assert [r.key for r in list_documents(session, DocumentFilters(q="数据交易")).rows] == [
+                "s1"
+            ]
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
