@@ -557,7 +557,7 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
         meta.units = units
         return
     labelled_lead = next((u.name for u in units if u.role == "lead"), None)
-    meta.self_unit = meta.self_unit or _contact_unit(body)
+    meta.self_unit = meta.self_unit or _contact_unit(body) or _source_unit(body)
     if labelled_lead and not meta.coordination:
         # The 承办单位 of the record speaks the reply (sd_reply_tz50 承办单位 市住房和城乡建设局
         # under a title prefixed 滕州市住建局; hi_reply_wsw 承办单位 水务厅 with no signature).
@@ -588,6 +588,18 @@ def _contact_unit(body: list[str]) -> str | None:
         m = re.match(rf"^(?:{labels})[^:：]{{0,10}}[:：]\s*(\S+)", line.strip())
         if m and is_agency(strip_pinyin(m.group(1))):
             return strip_pinyin(m.group(1))
+    return None
+
+
+def _source_unit(paras: list[str]) -> str | None:
+    """The agency a page's 来源 names (see metadata.toml [units] source_labels)."""
+    labels = "|".join(mvocab()["units"]["source_labels"])
+    website = [re.compile(p) for p in mvocab()["info"]["website"]]
+    for line in paras[:15]:
+        for m in re.finditer(rf"(?:{labels})\s*[:：]?\s*([^\s|:：]+)", line):
+            name = strip_pinyin(m.group(1))
+            if is_agency(name) and not any(w.search(name) for w in website):
+                return name
     return None
 
 

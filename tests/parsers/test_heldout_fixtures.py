@@ -44,7 +44,6 @@ KNOWN_MISSED_FIELDS = {
     ("ln_reply_qingyuan72", "issuer_contains"): "承办单位 value truncated (…住房和城乡建设)",
     ("ln_reply_xiahe-mirror", "issuer_contains"): "county name replaced by spam with digits",
     ("yn_reply_nanhua55", "issuer_contains"): "signature line without a date: one document",
-    ("yn_reply_nanhua55", "proposer"): "organisation salutation 雨露乡委员小组: one document",
     ("yn_reply_zkjt-trad", "meeting"): "mojibake 謖f(xié) where 政協 was: no 政协 left to read",
 }
 #: Commitments whose truth lead unit radar does not name (the unit itself is not read).

