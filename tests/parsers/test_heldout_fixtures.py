@@ -38,8 +38,6 @@ KNOWN_MISSED_TASKS = {
 KNOWN_MISSED_FIELDS = {
     ("gd_reply_qingyuan2020072-trad", "proposal_number"): "(立案號:2020072號): one doc",
     ("ha_reply_xinmi-jinboda", "issuer_contains"): "the replying unit is only the 联系单位 line",
-    ("hb_notice_yichang2010-caishichang", "kind"): "no title in the excerpt; a 主送 list + prose",
-    ("hb_notice_yichang2010-caishichang", "date"): "date glued to the end of the last paragraph",
     ("ln_reply_qingyuan72", "title_contains"): "the body heading 对…第72号建议答复 was taken",
     ("ln_reply_qingyuan72", "issuer_contains"): "承办单位 value truncated (…住房和城乡建设)",
     ("ln_reply_xiahe-mirror", "issuer_contains"): "county name replaced by spam with digits",
