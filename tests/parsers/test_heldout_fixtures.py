@@ -41,11 +41,10 @@ KNOWN_MISSED_FIELDS = {
     ("ln_reply_qingyuan72", "title_contains"): "the body heading 对…第72号建议答复 was taken",
     ("ln_reply_qingyuan72", "issuer_contains"): "承办单位 value truncated (…住房和城乡建设)",
     ("ln_reply_xiahe-mirror", "issuer_contains"): "county name replaced by spam with digits",
-    ("yn_reply_nanhua55", "issuer_contains"): "signature line without a date: one document",
     ("yn_reply_zkjt-trad", "meeting"): "mojibake 謖f(xié) where 政協 was: no 政协 left to read",
 }
 #: Commitments whose truth lead unit radar does not name (the unit itself is not read).
-KNOWN_MISSED_LEADS = {"ln_reply_qingyuan72", "ln_reply_xiahe-mirror", "yn_reply_nanhua55"}
+KNOWN_MISSED_LEADS = {"ln_reply_qingyuan72", "ln_reply_xiahe-mirror"}
 #: Plans the parser does not read yet, with the cause (fixture README.md lists every miss).
 KNOWN_PLAN_MISSES = {
     "ah_nanling_2024_政府工作报告重点工作目标任务分解表_EXCERPT": (
