@@ -325,6 +325,9 @@ class TimelineEntry:
     info_count: int
     is_new_document: bool
     summaries: list[str] = field(default_factory=list)
+    #: storage.hold: ``held`` (its alerts wait for the operator), ``released``, ``discarded``
+    hold_status: str | None = None
+    hold_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,8 @@ def timeline(session: Session, series_id: int) -> list[TimelineEntry]:
             info_count=cs.info_count if cs else 0,
             is_new_document=bool(cs.is_new_document) if cs else False,
             summaries=summaries.get(cs.id, []) if cs else [],
+            hold_status=v.hold_status,
+            hold_reason=v.hold_reason,
         )
         for v, cs in rows
     ]
