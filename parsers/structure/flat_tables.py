@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.readers.base import Table
+from parsers.readers.base import Table, TableCell
 from parsers.structure.tables import column_kind, header_vocab, squeeze
 from parsers.structure.units import is_agency
 from parsers.structure.vocab import vocab
@@ -30,7 +30,9 @@ _BARE_MARKER = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[）)
 _KEY_NUM = re.compile(r"^\d{1,3}$")
 _TASK_KEY = re.compile(r"^[（(](\d{1,3})[）)]")
 # A group row: 一、… or a named series 行动二：… / 专项三：… (sh_ja 重点任务清单).
-_GROUP = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|[\u4e00-\u9fff]{1,4}[一二三四五六七八九十]{1,3}[：:])")
+_GROUP = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[\u4e00-\u9fff]{1,4}[一二三四五六七八九十]{1,3}[：:])"
+)
 _DATE = re.compile(r"^(?:19|20)\d{2}年(?:\d{1,2}月)?(?:底|前|中旬|上旬|下旬|起)?$")
 _FIGURE = re.compile(r"^[\d.,%/～~—\-万亿千百个元吨人项家条公里平方米辆座台处]+$")
 _SENTENCE = re.compile(r"[。；;：:]")
@@ -298,12 +300,83 @@ def _bare_cells(paragraphs: list[str]) -> list[tuple[int, str]]:
     return out
 
 
+_BAR_SPLIT = re.compile(r"\s+\|\s+")
+_ROW_NUMBER = re.compile(r"^\d{1,3}[、.．]")
+
+
+def _bar_row(line: str) -> list[str]:
+    """The cells of a stored page's table row ``a | b | c |`` (no leading bar)."""
+    return [c.strip() for c in _BAR_SPLIT.split(_BAR_END.sub("", line))]
+
+
+def _unit_lines(cell: str) -> str:
+    """A cell whose line breaks the page store turned into spaces: names apart again
+    (cn_yllc ``市规划局 市建设局``), when every piece is an agency name."""
+    pieces = cell.split()
+    if len(pieces) > 1 and all(is_agency(p) for p in pieces):
+        return "\n".join(pieces)
+    return cell
+
+
+def _bar_table(paragraphs: list[str], start: int) -> tuple[Table, int] | None:
+    """A task table stored ROW PER LINE with ' | ' between cells (heldout cn_yllc): the
+    header line names a task and a unit column; a row shorter than the header that the
+    next line completes is a cell broken over two lines; a short row whose numbered cell
+    (1、…) sits right of the first column continues the merged cells above it."""
+    header = _bar_row(paragraphs[start])
+    kinds = [column_kind(c) for c in header]
+    if len(header) < 3 or not any(k and k[0] == "units" for k in kinds):
+        return None
+    if not any(k and k[0] == "task" for k in kinds):
+        return None
+    n = len(header)
+    rows: list[list[str]] = []
+    i = start + 1
+    while i < len(paragraphs) and "|" in paragraphs[i]:
+        cells = [c for c in _bar_row(paragraphs[i]) if c]
+        if rows and len(rows[-1]) < n and cells and len(rows[-1]) + len(cells) - 1 <= n:
+            rows[-1][-1] += "\n" + cells[0]
+            rows[-1].extend(cells[1:])
+        elif cells:
+            rows.append(cells)
+        i += 1
+    if len(rows) < 2:
+        return None
+    num_col = next((c for c, x in enumerate(rows[0]) if _ROW_NUMBER.match(x)), 0)
+    grid: list[list[TableCell]] = [[TableCell(h) for h in header]]
+    for r, row in enumerate(rows):
+        pad = 0
+        if len(row) < n:
+            at = next((c for c, x in enumerate(row) if _ROW_NUMBER.match(x)), None)
+            if at is not None:
+                pad = max(num_col - at, 0)
+            elif r < len(rows) - 1:  # the last row of an excerpt may be cut, not merged
+                pad = n - len(row)
+        typed = [TableCell("", merge="up")] * pad + [TableCell(_unit_lines(c)) for c in row]
+        grid.append(typed[:n])
+    table = Table.from_rows(grid)
+    return table, i
+
+
 def recover(paragraphs: list[str]) -> tuple[list[str], list[Table]]:
     """Find flattened task tables; return the paragraphs without them, and the tables."""
     tables: list[Table] = []
     cells = _bare_cells(paragraphs)
     texts = [t for _, t in cells]
     used: set[int] = set()
+    k = 0
+    while k < len(paragraphs):
+        found = _bar_table(paragraphs, k) if len(_BAR_SPLIT.findall(paragraphs[k])) >= 2 else None
+        if found is None:
+            k += 1
+            continue
+        table, end = found
+        table.paragraphs = paragraphs[k:end]
+        tables.append(table)
+        used.update(range(k, end))
+        k = end
+    cells = [(j, t) for j, t in cells if j not in used]
+    texts = [t for _, t in cells]
     i = 0
     while i < len(texts):
         kind = column_kind(texts[i]) if len(squeeze(texts[i])) <= 8 else None
