@@ -197,7 +197,8 @@ def _first_safeguard_chapter(
     nodes: list[Node], classified: dict[int, tuple[str, str] | None], whole: bool
 ) -> list[tuple[Node, list[Unit], list[str]]]:
     """No task anywhere: the first 工作要求/保障措施-type chapter holds the work items (sh_jd
-    二、工作要求 before 四、保障措施), the way a plan with only one such chapter does."""
+    二、工作要求 before 四、保障措施; heldout cq_linjiang 二、工作要求 (一)-(五) after a prose
+    一、总体目标), the way a plan with only one such chapter does."""
     required = vocab().units_required_sections
     chapter: Node | None = None
     out: list[tuple[Node, list[Unit], list[str]]] = []
