@@ -223,7 +223,7 @@ def _first_safeguard_chapter(
 # An attachment whose title names work (a plan, a task list) holds tasks; other
 # attachments hold standards, criteria and lists (heldout sh_lhsr 附件2 白玉兰栽植和养护技术要求:
 # 一、苗木要求 1.场地选择… are planting rules; dev sh_fgw lists 附件 基本条件 / 指标体系).
-_WORK_ANNEX = ("任务", "分工", "清单", "分解", "工作", "项目", "措施")
+_WORK_ANNEX = ("任务", "分工", "清单", "分解", "工作", "项目", "措施", "工程", "行动", "事项")
 
 
 def _annex_is_not_plan(node: Node) -> bool:
@@ -252,6 +252,8 @@ def _detach_trailing(root: Node) -> list[str]:
         last, earlier = kids[-1], kids[:-1]
         if last.children or not last.body:
             continue
+        if not _closed_by_units(last.text) and any(find_units(p) for p in last.body):
+            continue  # the last item's own unit line is in its body
         if all(not k.children and not k.body and _closed_by_units(k.text) for k in earlier):
             out.extend(last.body)
             last.body = []

@@ -80,6 +80,9 @@ def column_kind(header: str) -> tuple[str, str | None] | None:
     return _unit_label(h)
 
 
+_MEASURE = ("计量", "计算", "度量", "数量")
+
+
 def _unit_label(h: str) -> tuple[str, str | None] | None:
     """A unit column the header list does not name: the open label grammar of the inline
     annotations (a role word or any verb + a head noun, ``units.toml`` [labels]), so the
@@ -90,8 +93,8 @@ def _unit_label(h: str) -> tuple[str, str | None] | None:
     if any(h.endswith(w) for w in v.person_heads):
         return "person", None
     head = next((w for w in v.heads if h.endswith(w)), None)
-    # A bare head (单位) is a measure column of a statistics table, not a unit column.
-    if head is None or not 0 < len(h) - len(head) <= 6:
+    # A bare head (单位) or 计量单位 is a measure column of an indicator table, not a unit column.
+    if head is None or not 0 < len(h) - len(head) <= 6 or h.startswith(_MEASURE):
         return None
     return "units", role_of(h)
 
