@@ -220,8 +220,6 @@ def test_unit_columns_the_header_list_does_not_name() -> None:
     """The unit-column header follows the label grammar of the inline annotations: 推进单位
     (heldout sh_ja), 负责部门 (heldout sc_suining) are responsible, 协助单位 (heldout cn_yllc)
     support; a measure column (单位, 计量单位) is not a unit column, a 领导 column is persons."""
-    from parsers.structure.tables import column_kind
-
     assert column_kind("推进单位") == ("units", "responsible")
     assert column_kind("负责 部门") == ("units", "responsible")
     assert column_kind("协助 单位") == ("units", "support")
