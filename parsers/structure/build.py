@@ -10,7 +10,7 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
-from parsers.structure.replies import reply_tasks
+from parsers.structure.replies import reply_tasks, sentence_units
 from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
@@ -478,6 +478,13 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             if (classified[id(node)] or ("",))[0] == "task"
         ]
         tasks = reply_tasks(body, meta, planned)
+    elif meta.kind == "notice":
+        # A notice's own top-level directives assign work in sentences (一是请X会同Y…:
+        # pages/sh_notice_hfgny2021-3), not in annotations; the chapters of a plan the notice
+        # carries keep the plan's annotation convention (dev plans sh_fgw, sh_jd).
+        for task in tasks:
+            if not task.units and not task.path:
+                task.units = sentence_units(task.text)
     tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
