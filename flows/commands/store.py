@@ -14,11 +14,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from parsers.errors import RadarError
+
+if TYPE_CHECKING:
+    import typer
 
 
 class StoreCliError(RadarError):
@@ -138,7 +139,7 @@ def _print_deliveries() -> None:
         counts = status_counts(session)
     where = "SMTP" if settings.smtp_url else str(settings.outbox_dir)
     pending = counts.get("queued", 0) + counts.get("retrying", 0)
-    typer.echo(
+    print(
         f"alerts so far: {counts.get('sent', 0)} sent ({where}), {pending} waiting, "
         f"{counts.get('digest_pending', 0)} for digests, {counts.get('dead', 0)} dead"
     )
@@ -199,7 +200,39 @@ def _ingest_all(targets: list[str], series: str | None) -> list[tuple[str, Any]]
     return outcomes
 
 
+def run_ingest(targets: list[str], series: str | None, as_json: bool) -> int:
+    """Ingest ``targets`` and print the results; the exit code (a single target's error
+    is raised, as the one-line convention wants)."""
+    _check_targets(targets, series)
+    from flows.commands.runs import prepare_runs
+
+    prepare_runs()
+    outcomes = _ingest_all(targets, series)
+    failed = [(t, e) for t, e in outcomes if isinstance(e, BaseException)]
+    if as_json:
+        data = [r.to_json_dict() for _, rs in outcomes if isinstance(rs, list) for r in rs]
+        _print_json(data[0] if len(data) == 1 and len(targets) == 1 else data)
+    else:
+        for target, results in outcomes:
+            if isinstance(results, BaseException):
+                continue
+            if not results:
+                print(f"{target}: not modified since the last fetch; nothing stored")
+            for result in results:
+                _print_ingest(result)
+        _print_deliveries()
+    if not failed:
+        return 0
+    if len(targets) == 1:
+        raise failed[0][1]
+    for target, exc in failed:
+        sys.stderr.write(f"radar: {_named(target, exc)}\n")
+    return 1
+
+
 def register(app: typer.Typer) -> None:
+    import typer
+
     @app.command("ingest")
     def ingest_cmd(
         targets: list[str] = typer.Argument(
@@ -217,30 +250,9 @@ def register(app: typer.Typer) -> None:
         process. With the embedded defaults it ends with the instant alerts for its
         changes delivered (SMTP, or .eml files in RADAR_HOME/outbox/).
         """
-        _check_targets(targets, series)
-        from flows.commands.runs import prepare_runs
-
-        prepare_runs()
-        outcomes = _ingest_all(targets, series)
-        failed = [(t, e) for t, e in outcomes if isinstance(e, BaseException)]
-        if as_json:
-            data = [r.to_json_dict() for _, rs in outcomes if isinstance(rs, list) for r in rs]
-            _print_json(data[0] if len(data) == 1 and len(targets) == 1 else data)
-        else:
-            for target, results in outcomes:
-                if isinstance(results, BaseException):
-                    continue
-                if not results:
-                    typer.echo(f"{target}: not modified since the last fetch; nothing stored")
-                for result in results:
-                    _print_ingest(result)
-            _print_deliveries()
-        if failed:
-            if len(targets) == 1:
-                raise failed[0][1]
-            for target, exc in failed:
-                sys.stderr.write(f"radar: {_named(target, exc)}\n")
-            raise typer.Exit(1)
+        code = run_ingest(targets, series, as_json)
+        if code:
+            raise typer.Exit(code)
 
     @app.command("history")
     def history_cmd(

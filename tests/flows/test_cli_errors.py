@@ -71,3 +71,49 @@ def test_parse_does_not_import_prefect() -> None:
         check=False,
     )
     assert proc.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_hot_commands_skip_typer_and_print_what_typer_would() -> None:
+    """``radar parse FILE`` runs without building the typer app; the same command through
+    typer (``--debug`` first sends it there) prints the same bytes."""
+    code = (
+        "import sys; from flows.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('typer' in sys.modules, 'click' in sys.modules, file=sys.stderr)"
+    )
+    pdf = str(SEEDS / "004_2276e3ffef9e3d8c.pdf")
+    outputs = []
+    for args in (["parse", pdf, "--json"], ["--debug", "parse", pdf, "--json"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        outputs.append((proc.stdout, proc.stderr.strip().splitlines()[-1]))
+    (lean, lean_imports), (typer_out, typer_imports) = outputs
+    assert lean == typer_out and json.loads(lean)["proposal"]["number"] == "343"
+    assert lean_imports == "False False"
+    assert typer_imports == "True False"  # typer >= 0.20 vendors click as typer._click
+
+
+def test_lean_reading_leaves_anything_unusual_to_typer() -> None:
+    from flows.cli import lean_args
+
+    assert lean_args(["parse", "a.pdf", "--json"]) == ("parse", ["a.pdf"], {"--json": True})
+    assert lean_args(["ingest", "--series", "k", "a.txt"]) == (
+        "ingest",
+        ["a.txt"],
+        {"--series": "k"},
+    )
+    for args in (
+        ["parse"],
+        ["parse", "--help"],
+        ["parse", "--jsn", "a.pdf"],
+        ["ingest", "a.txt", "--series"],
+        ["ingest", "--series", "--json", "a.txt"],
+        ["--debug", "parse", "a.pdf"],
+        ["diff", "a", "b"],
+    ):
+        assert lean_args(args) is None, args
