@@ -128,3 +128,13 @@ def session_factory(engine: Any) -> Any:
     from storage.db import session_factory as make_factory
 
     return make_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+def _reap_serve_processes() -> Iterator[None]:
+    """After each test, kill any ``radar serve`` it started that still runs, and that
+    serve's Prefect server (see tests/flows/service_helpers.py)."""
+    yield
+    from tests.flows.service_helpers import reap_all
+
+    reap_all()

@@ -206,7 +206,12 @@ def run_ingest(targets: list[str], series: str | None, as_json: bool) -> int:
     _check_targets(targets, series)
     from flows.commands.runs import prepare_runs
 
-    prepare_runs()
+    if prepare_runs() is not None:
+        # Through a Prefect API: Prefect's threads would make the parse worker a fork
+        # server importing the parser again (~0.3 s CPU); forked now, it starts warm.
+        from parsers.sandbox import prestart
+
+        prestart()
     outcomes = _ingest_all(targets, series)
     failed = [(t, e) for t, e in outcomes if isinstance(e, BaseException)]
     if as_json:

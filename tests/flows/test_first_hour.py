@@ -19,7 +19,7 @@ import pytest
 
 from flows.service import free_port
 from tests.flows.conftest import SEEDS
-from tests.flows.service_helpers import ROOT, stop, wait_for
+from tests.flows.service_helpers import ROOT, stop, track, wait_for
 
 RUN_RADAR = "import sys; from flows.cli import main; main(sys.argv[1:])"
 
@@ -234,12 +234,16 @@ def test_serve_prints_urls_its_ui_reaches_its_api_and_cli_runs_go_through_it(
     env = fresh_env(tmp_path, RADAR_PREFECT_PORT=str(prefect_port), RADAR_WEB_PORT=str(web_port))
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", RUN_RADAR, "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        process = track(
+            subprocess.Popen(
+                [sys.executable, "-c", RUN_RADAR, "serve"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ),
+            env,
         )
     try:
         text = wait_for(
