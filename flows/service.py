@@ -94,6 +94,9 @@ class PrefectServer:
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
                     if response.status == 200:
+                        from flows.prefect_template import mark_migrated
+
+                        mark_migrated(self.log_path.parent)  # it migrated at start
                         return
             except OSError:
                 pass
@@ -202,6 +205,10 @@ def launch_prefect_server(prefect_home: Path, *, port: int | None = None) -> Pre
         "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL") or api_url,
     }
     env.pop("PREFECT_API_URL", None)
+    from flows.prefect_template import migrated_already
+
+    if migrated_already(prefect_home):
+        env.setdefault("PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "false")
     log_path = prefect_home / "server.log"
     prefect_bin = Path(sys.executable).with_name("prefect")
     cmd = [str(prefect_bin)] if prefect_bin.exists() else [sys.executable, "-m", "prefect"]

@@ -39,6 +39,35 @@ _STATUS_TEXT = {
 
 
 def _print_ingest(result: Any) -> None:
+    """What one stored document came to. Plain lines when stdout is not a terminal and
+    there is no change table (most ingests): rich and its console cost ~0.03 s of CPU, a
+    twentieth of a one-file ``radar ingest``, for styling a pipe does not show."""
+    changes = result.changes if result.status == "new_version" else []
+    if changes or sys.stdout.isatty():
+        _print_ingest_rich(result)
+        return
+    lines = [
+        f"{result.series_title or '(no title)'}  series {result.series_key}"
+        f"  version {result.version_seq}",
+        f"  {_status_line(result)}",
+    ]
+    if result.related_to is not None:
+        lines.append(f"  related to stored version id {result.related_to}")
+    if result.status == "new_series":
+        lines.append("  first version: no earlier version to compare")
+    elif result.status == "new_version":
+        lines.append("  no changes in tasks, targets or units")
+    sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def _status_line(result: Any) -> str:
+    status = _STATUS_TEXT.get(result.status, result.status)
+    generic = {"new series", "same bytes", "same content"}
+    reason = "" if result.match_reason in generic else f" — {result.match_reason}"
+    return f"{status}{reason}"
+
+
+def _print_ingest_rich(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -47,10 +76,7 @@ def _print_ingest(result: Any) -> None:
         f"[bold]{result.series_title or '(no title)'}[/bold]  series [cyan]{result.series_key}[/cyan]"
         f"  version [cyan]{result.version_seq}[/cyan]"
     )
-    status = _STATUS_TEXT.get(result.status, result.status)
-    generic = {"new series", "same bytes", "same content"}
-    reason = "" if result.match_reason in generic else f" — {result.match_reason}"
-    console.print(f"  {status}{reason}")
+    console.print(f"  {_status_line(result)}")
     if result.related_to is not None:
         console.print(f"  related to stored version id {result.related_to}")
     if result.status == "new_series":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +118,35 @@ def test_lean_reading_leaves_anything_unusual_to_typer() -> None:
         ["diff", "a", "b"],
     ):
         assert lean_args(args) is None, args
+
+
+def test_a_local_one_file_ingest_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """No typer (lean path), no rich (plain lines into a pipe), no Prefect (no server to
+    report to), no alembic (the database is at head), no fetch or template stack."""
+    code = (
+        "import sys; from flows.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('typer', 'rich', 'prefect', 'alembic', 'requests', 'jinja2', 'bs4')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules) or '-', file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RADAR_", "PREFECT_"))}
+    env.update(HOME=str(tmp_path), RADAR_HOME=str(tmp_path / "radar"))
+    txt = str(SEEDS / "002_152408040e809265.txt")
+    first = subprocess.run(
+        [sys.executable, "-c", code, "ingest", txt],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(
+        [sys.executable, "-c", code, "ingest", str(SEEDS / "004_2276e3ffef9e3d8c.pdf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "new series" in again.stdout
+    assert again.stderr.strip().splitlines()[-1] == "-"

@@ -59,7 +59,25 @@ def test_a_fresh_home_starts_from_the_kept_database(template_root: Path, tmp_pat
     assert (fresh / "memo_store.toml").read_text() == 'block_auto_registration = "abc"\n'
     assert (fresh / "memo_store.toml").stat().st_mode & 0o777 == 0o600
     assert not prefect_template.seed_home(fresh)  # a home with a database is left alone
-    assert sorted(p.name for p in fresh.iterdir()) == ["memo_store.toml", "prefect.db"]
+    assert sorted(p.name for p in fresh.iterdir()) == [
+        "memo_store.toml",
+        "prefect.db",
+        prefect_template.MIGRATED,
+    ]
+
+
+def test_the_migration_check_is_skipped_only_for_a_database_this_prefect_migrated(
+    template_root: Path, tmp_path: Path
+) -> None:
+    home = _migrated_home(tmp_path / "home")
+    assert not prefect_template.migrated_already(home)  # nothing recorded: let it check
+    prefect_template.mark_migrated(home)
+    assert prefect_template.migrated_already(home)
+    (home / prefect_template.MIGRATED).write_text("2.0.0\n")  # another Prefect migrated it
+    assert not prefect_template.migrated_already(home)
+    prefect_template.mark_migrated(home)
+    (home / "prefect.db").unlink()  # a new database is migrated by the server
+    assert not prefect_template.migrated_already(home)
 
 
 def test_nothing_is_seeded_without_a_template_or_with_another_database(
