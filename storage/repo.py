@@ -56,6 +56,9 @@ class VersionInfo:
     alert_count: int
     info_count: int
     is_new_document: bool
+    #: None for a normal version; ``held``/``released``/``discarded`` (storage.hold) with why.
+    hold_status: str | None = None
+    hold_reason: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -158,6 +161,8 @@ def _info(row: Any) -> VersionInfo:
         alert_count=row[6] or 0,
         info_count=row[7] or 0,
         is_new_document=bool(row[8]),
+        hold_status=v.hold_status,
+        hold_reason=v.hold_reason,
     )
 
 

@@ -104,6 +104,17 @@ def _print_ingest_rich(result: Any) -> None:
     console.print(table)
 
 
+def _changes_cell(v: Any) -> str:
+    """The history table's change column; a held or discarded version says so, because its
+    alerts did not (or not yet) reach subscribers."""
+    text = "new document" if v.is_new_document else f"{v.alert_count} alert, {v.info_count} info"
+    if v.hold_status == "held":
+        return f"{text} — HELD, not sent"
+    if v.hold_status in {"released", "discarded"}:
+        return f"{text} — {v.hold_status} after a hold"
+    return text
+
+
 def _print_series_list(factory: Any, as_json: bool) -> None:
     from dataclasses import asdict
 
@@ -314,11 +325,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(col, overflow="fold")
         table.add_column("changes", overflow="fold")
         for v in versions:
-            changes = (
-                "new document"
-                if v.is_new_document
-                else f"{v.alert_count} alert, {v.info_count} info"
-            )
+            changes = _changes_cell(v)
             table.add_row(
                 str(v.seq),
                 v.date or "",
@@ -329,7 +336,13 @@ def register(app: typer.Typer) -> None:
                 str(v.target_count),
                 changes,
             )
-        Console().print(table)
+        console = Console()
+        console.print(table)
+        for v in versions:
+            if v.hold_status == "held":
+                console.print(
+                    f"v{v.seq} is held ({v.hold_reason}): see `radar held list`", markup=False
+                )
 
     @app.command("show")
     def show_cmd(
@@ -354,3 +367,10 @@ def register(app: typer.Typer) -> None:
         print_summary(
             doc, f"{info.series_key} v{info.seq} ({info.filename or info.source_url or ''})"
         )
+        if info.hold_status == "held":
+            typer.echo(
+                f"held: this version looks broken ({info.hold_reason}); its alerts wait for "
+                f"`radar held release {info.id}` or `radar held discard {info.id}`"
+            )
+        elif info.hold_status == "discarded":
+            typer.echo("discarded: this version was held and the operator discarded it")
