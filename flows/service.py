@@ -527,6 +527,7 @@ def serve_forever(
     port = web_port or settings.web_port or base.port or 8765
     if web:
         check_port_free(port, "web", "RADAR_WEB_PORT or --web-port")
+    _check_sources(sources_file or settings.sources_file)
     prefect_home = ensure_prefect_env()
     server: PrefectServer | None = None
     fresh = False
@@ -589,6 +590,15 @@ def serve_forever(
         arm_stop_watchdog()
         settings.serve_file.unlink(missing_ok=True)
         _stop_all(watcher, web_server, server)
+
+
+def _check_sources(path: Path) -> None:
+    """A malformed sources.toml is one line before anything starts (the deployments that
+    read it are built after serve is ready)."""
+    if path.is_file():
+        from flows.sources import load_sources
+
+        load_sources(path)
 
 
 #: How long stopping may take in all: ``systemctl stop`` (90 s by default) and the tests

@@ -146,6 +146,13 @@ def test_config_errors_are_one_line_before_anything_starts(tmp_path: Path) -> No
     assert line.startswith(f"radar: {sources}: invalid TOML")
     assert time.monotonic() - started < 30  # not after a Prefect server's start-up
     assert not (tmp_path / ".radar" / "radar.db").exists()  # nothing half-written
+    # serve reads the file after it is ready (with its deployments), but checks it first.
+    env = fresh_env(tmp_path, RADAR_PREFECT_PORT=str(free_port()), RADAR_WEB_PORT=str(free_port()))
+    proc = radar(env, "serve", "--sources", str(sources))
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"radar: {sources}: invalid TOML")
+    assert not (tmp_path / ".radar" / "prefect" / "server.log").exists()  # nothing started
 
 
 def test_the_secret_is_generated_per_home_and_the_old_default_is_refused(
