@@ -590,6 +590,7 @@ def serve_forever(
         arm_stop_watchdog()
         settings.serve_file.unlink(missing_ok=True)
         _stop_all(watcher, web_server, server)
+        disarm_stop_watchdog()  # stopped: the caller decides how the process ends
 
 
 def _check_sources(path: Path) -> None:
@@ -641,6 +642,15 @@ def arm_stop_watchdog(grace: float = STOP_SECONDS + 20) -> None:
     timer.name, timer.daemon = "radar-stop-watchdog", True
     _stopping["timer"] = timer
     timer.start()
+
+
+def disarm_stop_watchdog() -> None:
+    """Cancel the watchdog of :func:`arm_stop_watchdog` (the stop has finished)."""
+    timer = _stopping["timer"]
+    if timer is not None:
+        timer.cancel()
+    _stopping["timer"] = None
+    _stopping["server"] = None
 
 
 def _stop_all(

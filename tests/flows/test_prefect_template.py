@@ -124,3 +124,14 @@ def test_a_pid_file_naming_another_program_kills_nothing(tmp_path: Path) -> None
     finally:
         other.kill()
         other.wait()
+
+
+def test_the_stop_watchdog_is_cancelled_once_the_stop_is_done() -> None:
+    """serve_forever arms it when a stop begins and cancels it when the stop is done, so a
+    caller that goes on after serve returned is never ended by it."""
+    from flows import service
+
+    service.arm_stop_watchdog(grace=0.2)
+    service.disarm_stop_watchdog()
+    time.sleep(0.5)  # past the grace: had it fired, this process would have exited
+    assert service._stopping["timer"] is None
