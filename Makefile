@@ -12,7 +12,8 @@ install: $(STAMP)
 
 # Bytecode is compiled at install: uv does not by default, and where PYTHONDONTWRITEBYTECODE
 # is set (containers, CI) every `radar` command would otherwise compile ~600 modules from
-# source — half of a one-file command's CPU (BENCHMARKS.md, "Command line").
+# source — half of a one-file command's CPU (BENCHMARKS.md, "Command line"). The migrated
+# Prefect database a new `radar serve` home starts from is built here too (flows/prefect_template.py).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv || true
@@ -24,6 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 	  $(BIN)/python -m pip install -q --no-deps -e . ; \
 	fi
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q parsers storage alerts flows >/dev/null
+	$(BIN)/python -m flows.prefect_template >/dev/null || echo "no Prefect database template: a new serve home migrates its own"
 	touch $(STAMP)
 
 lock:

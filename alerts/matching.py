@@ -128,14 +128,20 @@ def change_predicate(
 
 def _task_filter(session: Session, sub: Any, task: Any, *, title: str) -> ColumnElement[bool]:
     """A stored task passes the subscriber's unit filter (one of its units, by alias key) and
-    keyword filter (in the document title or the task's title or text)."""
+    keyword filter (in the document title or the task's title or text).
+
+    A subscription's key is scoped (嘉定区发改委, or a bare 区发改委 when typed so): it matches a
+    unit's scoped key (so 浦东's 区发改委 is not 嘉定's) or, for a bare name, the place-free one."""
     tu = aliased(TaskUnit)
     return and_(
         or_(
             sub.unit_key.is_(None),
             exists(
                 select(tu.id)
-                .where(tu.task_id == task.id, tu.unit_key == sub.unit_key)
+                .where(
+                    tu.task_id == task.id,
+                    or_(tu.scoped_key == sub.unit_key, tu.unit_key == sub.unit_key),
+                )
                 .correlate_except(tu)
             ),
         ),

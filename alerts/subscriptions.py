@@ -26,7 +26,7 @@ from alerts.headers import domain_of
 from alerts.kinds import expand_kinds, signup_limits
 from alerts.message import message_id_for
 from alerts.webhook import check_webhook_url
-from parsers.units_alias import unit_key
+from parsers.units_alias import scoped_unit_key
 from storage.models import Delivery, SignupEvent, Subscription, utcnow
 from storage.settings import load_settings
 
@@ -187,7 +187,7 @@ def subscribe(
         "series_key": _clean(series_key, "series_key"),
         "issuer": _clean(issuer, "issuer"),
         "unit": unit_name,
-        "unit_key": unit_key(unit_name) if unit_name else None,
+        "unit_key": scoped_unit_key(unit_name) if unit_name else None,
         "keyword": _clean(keyword, "keyword"),
         "kinds": expand_kinds(list(kinds) if kinds else None),
         "mode": mode,
@@ -332,7 +332,7 @@ def update_filters(
     sub.series_key = _clean(series_key)
     sub.issuer = _clean(issuer)
     sub.unit = unit_name
-    sub.unit_key = unit_key(unit_name) if unit_name else None
+    sub.unit_key = scoped_unit_key(unit_name) if unit_name else None
     sub.keyword = _clean(keyword)
     expanded = expand_kinds(list(kinds) if kinds else None)
     sub.kinds = expanded if expanded else null()

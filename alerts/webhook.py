@@ -6,7 +6,10 @@ The body is ``radar.alert/1``: the same sections the email renders (built once, 
 per channel), signed with ``X-Radar-Signature: sha256=<HMAC of the body with RADAR_SECRET>``
 so the receiver can tell it came from us. The target must be a public http(s) host unless
 ``RADAR_ALLOW_PRIVATE_NETWORKS=1`` (a subscriber must not make the server POST into its own
-intranet); redirects are not followed. 5xx and network errors are retried like SMTP 4xx,
+intranet): the fetcher's address guard (:mod:`alerts.ssrf`) resolves the host, refuses if any
+address is non-public and pins the connection to the checked address, so a DNS answer that
+changes between check and connect (rebinding) cannot redirect the POST. Redirects are not
+followed. 5xx and network errors are retried like SMTP 4xx,
 other non-2xx answers are permanent.
 """
 
@@ -15,15 +18,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from alerts.errors import InvalidFilter, PermanentDeliveryError, TemporaryDeliveryError
 from alerts.render import SectionView
+
+if TYPE_CHECKING:
+    from alerts.ssrf import Resolver
 
 SCHEMA = "radar.alert/1"
 TIMEOUT_SECONDS = 10.0
@@ -42,22 +46,6 @@ def check_webhook_url(url: str | None) -> str | None:
     return value
 
 
-def _refuse_private(url: str) -> None:
-    host = urlsplit(url).hostname or ""
-    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TemporaryDeliveryError(f"webhook {host}: cannot resolve ({exc})") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise PermanentDeliveryError(
-                f"webhook {host} resolves to non-public {address} "
-                "(set RADAR_ALLOW_PRIVATE_NETWORKS=1 for intranet receivers)"
-            )
-
-
 def payload(
     sections: Sequence[SectionView], *, subject: str, filters: str, manage_url: str
 ) -> dict[str, Any]:
@@ -72,11 +60,18 @@ def payload(
 
 
 def post(
-    url: str, body: dict[str, Any], *, secret: str, delivery_id: str, allow_private: bool
+    url: str,
+    body: dict[str, Any],
+    *,
+    secret: str,
+    delivery_id: str,
+    allow_private: bool,
+    resolver: Resolver | None = None,
 ) -> None:
-    """POST ``body`` to ``url``; raises Temporary/PermanentDeliveryError when it fails."""
-    if not allow_private:
-        _refuse_private(url)
+    """POST ``body`` to ``url``; raises Temporary/PermanentDeliveryError when it fails.
+
+    ``resolver`` plays DNS in tests (as for the fetcher); production uses ``getaddrinfo``.
+    """
     data = json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
     signature = hmac.new(secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
     headers = {
@@ -85,14 +80,26 @@ def post(
         "X-Radar-Delivery": delivery_id,
         "X-Radar-Signature": f"sha256={signature}",
     }
-    import requests  # here, not at the top: every ingest imports this module, few post
+    # Here, not at the top: every ingest imports this module (and so requests would load), few post.
+    import requests
 
-    try:
-        resp = requests.post(
-            url, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-    except requests.RequestException as exc:
-        raise TemporaryDeliveryError(f"webhook {url}: {type(exc).__name__}: {exc}") from exc
+    from alerts.ssrf import FetchRefused, PinnedAdapter, SSRFGuard, UnresolvableHost
+
+    adapter = PinnedAdapter(SSRFGuard(allow_private=allow_private, resolver=resolver))
+    with requests.Session() as session:
+        session.trust_env = False  # a proxy would connect by name, around the pinned address
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        try:
+            resp = session.post(
+                url, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
+        except UnresolvableHost as exc:
+            raise TemporaryDeliveryError(f"webhook: {exc}") from exc
+        except FetchRefused as exc:
+            raise PermanentDeliveryError(f"webhook refused (non-public or unsafe): {exc}") from exc
+        except requests.RequestException as exc:
+            raise TemporaryDeliveryError(f"webhook {url}: {type(exc).__name__}: {exc}") from exc
     if 200 <= resp.status_code < 300:
         return
     reason = f"webhook {url} answered {resp.status_code}"

@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from alerts.ssrf import SSRFGuard  # noqa: E402
 from flows.fetch import Fetcher, NotModified  # noqa: E402
 from flows.site_fixture import FixtureSite, build_demo_site  # noqa: E402
 from flows.sources import SourceConfig, crawl_listing, parse_listing  # noqa: E402
-from flows.ssrf import SSRFGuard  # noqa: E402
 
 
 def poll(fetcher: Fetcher, config: SourceConfig) -> tuple[int, int]:

@@ -230,7 +230,13 @@ def bulk_fill(engine: Any, target_versions: int, batch: int = 5000) -> float:
                     )
                     unit = UNITS[(vid + t) % len(UNITS)]
                     unit_rows.append(
-                        {"task_id": tid, "name": unit, "unit_key": unit, "role": "responsible"}
+                        {
+                            "task_id": tid,
+                            "name": unit,
+                            "unit_key": unit,
+                            "scoped_key": unit,
+                            "role": "responsible",
+                        }
                     )
                     if t % 2 == 0:
                         target_rows.append(

@@ -88,6 +88,7 @@ def bulk_fill(engine: Any, n_series: int, n_versions: int, batch_series: int = 5
     """Insert the generated rows (explicit ids, executemany per table and batch)."""
     from sqlalchemy import insert
 
+    from parsers.units_alias import scoped_unit_key, scoped_unit_keys, unit_key
     from storage.models import (
         Change,
         ChangeSet,
@@ -158,7 +159,13 @@ def bulk_fill(engine: Any, n_series: int, n_versions: int, batch_series: int = 5
                     )
                     for u in dict.fromkeys(units):
                         rows[TaskUnit].append(
-                            {"task_id": tid, "name": u, "unit_key": u, "role": "lead"}
+                            {
+                                "task_id": tid,
+                                "name": u,
+                                "unit_key": unit_key(u),
+                                "scoped_key": scoped_unit_key(u, city),
+                                "role": "lead",
+                            }
                         )
                     if t < 2:
                         rows[TargetRow].append(
@@ -258,13 +265,14 @@ def bulk_fill(engine: Any, n_series: int, n_versions: int, batch_series: int = 5
                         )
                         if kind == "units_changed":
                             added = unit_name(sid * 7 + 3)
-                            rows[ChangeUnit].append(
+                            rows[ChangeUnit].extend(
                                 {
                                     "change_id": change_id,
-                                    "unit_key": added,
+                                    "unit_key": key,
                                     "unit_name": added,
                                     "relation": "added" if seq % 2 else "removed",
                                 }
+                                for key in scoped_unit_keys(added, city)
                             )
         with engine.begin() as conn:
             for model, values in rows.items():

@@ -4,7 +4,7 @@ Government sites are slow, rate-limit aggressively (WAFs answer 403/429/5xx unde
 send GBK pages without a charset, and rarely change: most polls should cost one request and no
 parse. So :class:`Fetcher` keeps one ``requests.Session`` and adds, around each request:
 
-- the address guard (:mod:`flows.ssrf`): every hop checked, the connection pinned to the
+- the address guard (:mod:`alerts.ssrf`): every hop checked, the connection pinned to the
   checked address;
 - robots.txt (cached per host; an unreachable or erroring robots.txt means "allowed"), and its
   ``Crawl-delay`` raising the per-host interval;
@@ -47,7 +47,7 @@ import requests.structures
 import urllib3.connection
 import urllib3.connectionpool
 
-from flows.ssrf import (
+from alerts.ssrf import (
     ALLOWED_SCHEMES,
     FetchRefused,
     PinnedAdapter,

@@ -62,8 +62,12 @@ def find_source(name: str, sources_file: str | None = None) -> SourceConfig:
 
 
 @task(name="crawl-listing", task_run_name="crawl {config.name}", no_cache=True)
-def crawl_source(fetcher: Fetcher, config: SourceConfig) -> ListingCrawl:
-    return crawl_listing(fetcher, config, conditional=True, remember=False)
+def crawl_source(
+    fetcher: Fetcher, config: SourceConfig, state: DbFetchState | None = None
+) -> ListingCrawl:
+    """The listing's links; past ``max_links``, links ``state`` has never fetched go first."""
+    known = None if state is None else (lambda url: state.get(url) is not None)
+    return crawl_listing(fetcher, config, conditional=True, remember=False, known=known)
 
 
 @flow(name="poll-source", flow_run_name="poll: {name}")
@@ -98,7 +102,7 @@ def poll_source(
     }
     with make_fetcher(state) as fetcher:
         fetcher.set_poll_deadline(config.poll_deadline)
-        crawl = crawl_source(fetcher, config)
+        crawl = crawl_source(fetcher, config, state)
         report["listing_not_modified"] = crawl.not_modified
         report["links"] = len(crawl.items)
         report["overflow"] = crawl.overflow

@@ -15,8 +15,11 @@ What runs, all in one process tree:
   moved to ``inbox/done/`` or to ``inbox/failed/`` next to a ``.error.txt`` saying why;
 * the web endpoints (``alerts.web.create_app`` under uvicorn) in a thread.
 
-Once everything answers, ``serve`` prints the URLs and records them with its process id in
-``RADAR_HOME/serve.json``: ``radar ingest``/``poll`` then run through its Prefect server (their
+Once the Prefect API (so its UI) and the web pages answer, ``serve`` prints the URLs and
+records them with its process id in ``RADAR_HOME/serve.json`` — "ready"; the deployments
+(Prefect's import in this process, their registration) and the inbox start right after. A
+new ``PREFECT_HOME`` starts from a kept migrated database (:mod:`flows.prefect_template`).
+With ``serve.json`` there, ``radar ingest``/``poll`` run through its Prefect server (their
 runs show in its UI) and ``radar status`` reports it. The file is removed on exit.
 
 SIGTERM (or Ctrl-C) ends ``serve`` (with ``pause_on_shutdown=False``, so the schedules stay
@@ -91,6 +94,9 @@ class PrefectServer:
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
                     if response.status == 200:
+                        from flows.prefect_template import mark_migrated
+
+                        mark_migrated(self.log_path.parent)  # it migrated at start
                         return
             except OSError:
                 pass
@@ -101,14 +107,62 @@ class PrefectServer:
         )
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        """SIGTERM, then SIGKILL after ``timeout`` seconds, to the server's process group
+        (its own session: whatever it started goes with it)."""
+        if self.process.poll() is None:
+            _signal_group(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self.log_path.with_name(SERVER_PID_FILE).unlink(missing_ok=True)
+
+
+#: Written next to the server's log: the pid of the Prefect server a serve started, so a
+#: serve killed without its cleanup (SIGKILL, the OOM killer) leaves no server behind for
+#: long — the next serve of the home, or a test's teardown, stops it.
+SERVER_PID_FILE = "server.pid"
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _is_prefect_server(pid: int) -> bool:
+    """Whether ``pid`` runs ``prefect server start`` (a pid file may outlive its process and
+    the number be reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"prefect" in b" ".join(cmdline) and b"server" in cmdline and b"start" in cmdline
+
+
+def stop_stale_server(prefect_home: Path, timeout: float = 15.0) -> bool:
+    """Stop the Prefect server recorded in ``prefect_home`` if it still runs; True if one did.
+
+    Only a serve that died without its cleanup leaves one (a live serve of the home is
+    refused before this is called); it holds the port and the database."""
+    pid_file = prefect_home / SERVER_PID_FILE
+    try:
+        pid = int(pid_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return False
+    found = _is_prefect_server(pid)
+    if found:
+        log.warning("stopping the Prefect server a previous serve left running (pid %d)", pid)
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _is_prefect_server(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _is_prefect_server(pid):
+            _signal_group(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return found
 
 
 def check_port_free(port: int, what: str, setting: str, host: str = "127.0.0.1") -> None:
@@ -136,12 +190,13 @@ def launch_prefect_server(prefect_home: Path, *, port: int | None = None) -> Pre
     ``PREFECT_UI_API_URL`` tells the UI (running in the browser) where the API is; unset,
     the UI shows "Can't connect to Server API". An operator behind a reverse proxy sets it
     to the public URL; otherwise it is the local address."""
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    stop_stale_server(prefect_home)
     if port is None:
         port = free_port()
     else:
         check_port_free(port, "Prefect", "RADAR_PREFECT_PORT")
     api_url = f"http://127.0.0.1:{port}/api"
-    prefect_home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "PREFECT_HOME": str(prefect_home),
@@ -150,6 +205,10 @@ def launch_prefect_server(prefect_home: Path, *, port: int | None = None) -> Pre
         "PREFECT_UI_API_URL": os.environ.get("PREFECT_UI_API_URL") or api_url,
     }
     env.pop("PREFECT_API_URL", None)
+    from flows.prefect_template import migrated_already
+
+    if migrated_already(prefect_home):
+        env.setdefault("PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "false")
     log_path = prefect_home / "server.log"
     prefect_bin = Path(sys.executable).with_name("prefect")
     cmd = [str(prefect_bin)] if prefect_bin.exists() else [sys.executable, "-m", "prefect"]
@@ -158,6 +217,7 @@ def launch_prefect_server(prefect_home: Path, *, port: int | None = None) -> Pre
         process = subprocess.Popen(
             cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+    (prefect_home / SERVER_PID_FILE).write_text(f"{process.pid}\n", encoding="utf-8")
     return PrefectServer(process, api_url, log_path)
 
 
@@ -272,9 +332,21 @@ class WebServer:
     server: Any
     thread: threading.Thread
 
-    def stop(self) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Wait until uvicorn listens (``started``); raise :class:`ServeError` if its thread
+        ends first (the port taken after all, the app failing at start-up) or it takes
+        longer than ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise ServeError("the web server stopped while starting (see the log above)")
+            if time.monotonic() > deadline:
+                raise ServeError(f"the web server did not start within {timeout:.0f}s")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=timeout)
 
 
 def start_web(host: str, port: int, sources_file: Path | None = None) -> WebServer | None:
@@ -414,6 +486,9 @@ class ServeInfo:
     web_url: str | None
     inbox: str
     ready_seconds: float
+    #: The Prefect server serve started (its own process group): what to stop if serve
+    #: itself is killed without its cleanup.
+    prefect_pid: int | None = None
 
     def write(self, path: Path) -> None:
         data = {"pid": os.getpid(), "started": time.time(), **self.__dict__}
@@ -451,6 +526,7 @@ def serve_forever(
         # SIGTERM is how serve is stopped: a clean stop exits 0 whether it comes before the
         # runner has installed its own handler (still registering deployments, which is slow
         # under load, while the inbox is already working) or after it.
+        arm_stop_watchdog()
         raise SystemExit(0)
 
     # Until Prefect's serve() installs its own handler, SIGTERM must still run the cleanup
@@ -464,11 +540,20 @@ def serve_forever(
     port = web_port or settings.web_port or base.port or 8765
     if web:
         check_port_free(port, "web", "RADAR_WEB_PORT or --web-port")
+    _check_sources(sources_file or settings.sources_file)
     prefect_home = ensure_prefect_env()
     server: PrefectServer | None = None
+    fresh = False
     if not os.environ.get("PREFECT_API_URL"):
-        # Launched first: its start-up (imports, migrations) overlaps ours below.
+        from flows import prefect_template
+
+        # A new home starts from the kept migrated database (~5 s of CPU less); launched
+        # first, the server's start-up (imports) overlaps ours below.
+        fresh = not prefect_template.seed_home(prefect_home) and prefect_template.is_fresh(
+            prefect_home
+        )
         server = launch_prefect_server(prefect_home, port=prefect_port or settings.prefect_port)
+        _stopping["server"] = server
         os.environ["PREFECT_API_URL"] = server.api_url
     if "prefect" in sys.modules and server is not None:  # pragma: no cover - guard
         log.warning("prefect was imported before its API URL was set")
@@ -478,13 +563,21 @@ def serve_forever(
         from storage.db import open_db
 
         open_db()  # migrate before anything runs
-        deployments = build_deployments(sources_file)
+        for sub in ("", "done", "failed"):
+            (settings.inbox_dir / sub).mkdir(parents=True, exist_ok=True)
+        if web:
+            web_server = start_web("127.0.0.1", port, sources_file)
         if server is not None:
             server.wait_ready()
             log.info("prefect server on %s (log: %s)", server.api_url, server.log_path)
-        watcher = InboxWatcher(settings.inbox_dir).start()
-        if web:
-            web_server = start_web("127.0.0.1", port, sources_file)
+            if fresh:
+                from flows import prefect_template
+
+                prefect_template.save_template(prefect_home)
+        if web_server is not None:
+            web_server.wait_ready()
+        # Ready: the UI's API and the web pages answer. The deployments (Prefect's import in
+        # this process, their registration) and the inbox come right after, not before.
         api_url = os.environ["PREFECT_API_URL"]
         info = ServeInfo(
             api_url=api_url,
@@ -496,24 +589,106 @@ def serve_forever(
             web_url=f"http://127.0.0.1:{port}" if web_server is not None else None,
             inbox=str(settings.inbox_dir),
             ready_seconds=time.monotonic() - started,
+            prefect_pid=server.process.pid if server is not None else None,
         )
         info.write(settings.serve_file)
         for line in info.lines():
             (echo or log.info)(line)
         if ready_file is not None:
             ready_file.write_text(api_url, encoding="utf-8")
+        deployments = build_deployments(sources_file)
+        watcher = InboxWatcher(settings.inbox_dir).start()
         _serve(deployments)
     finally:
-        log.info("stopping: inbox watcher, web, prefect server")
+        arm_stop_watchdog()
         settings.serve_file.unlink(missing_ok=True)
-        if watcher is not None:
-            watcher.stop()
-        if web_server is not None:
-            web_server.stop()
-        _drain_prefect_workers()
+        _stop_all(watcher, web_server, server)
+        disarm_stop_watchdog()  # stopped: the caller decides how the process ends
+
+
+def _check_sources(path: Path) -> None:
+    """A malformed sources.toml is one line before anything starts (the deployments that
+    read it are built after serve is ready)."""
+    if path.is_file():
+        from flows.sources import load_sources
+
+        load_sources(path)
+
+
+#: How long stopping may take in all: ``systemctl stop`` (90 s by default) and the tests
+#: wait for it. Each step gets what is left; an inbox file still being ingested is left
+#: in the inbox (the next start takes it again) rather than holding the stop.
+STOP_SECONDS = 40.0
+
+
+_stopping: dict[str, Any] = {"server": None, "timer": None}
+
+
+def arm_stop_watchdog(grace: float = STOP_SECONDS + 20) -> None:
+    """Make sure a stop that has begun ends: after ``grace`` seconds the Prefect server is
+    stopped and the process exits, naming the threads still running in the log.
+
+    The ordered stop (:func:`_stop_all`) is bounded, but the steps before it are Prefect's
+    and asyncio's: the runner's event loop waits on its cancelled tasks and its executor
+    threads without a limit, and under heavy load that wait outlasted a 60 s stop. An
+    operator's ``systemctl stop`` must finish, and must not leave the server behind."""
+    if _stopping["timer"] is not None:
+        return
+
+    def expire() -> None:
+        running = sorted(
+            t.name for t in threading.enumerate() if t is not threading.current_thread()
+        )
+        log.warning(
+            "serve did not stop within %.0f s (threads still running: %s); "
+            "stopping the prefect server and exiting",
+            grace,
+            ", ".join(running),
+        )
+        server = _stopping["server"]
         if server is not None:
-            server.stop()
-        log.info("stopped")
+            server.stop(5)
+        logging.shutdown()
+        os._exit(0)
+
+    timer = threading.Timer(grace, expire)
+    timer.name, timer.daemon = "radar-stop-watchdog", True
+    _stopping["timer"] = timer
+    timer.start()
+
+
+def disarm_stop_watchdog() -> None:
+    """Cancel the watchdog of :func:`arm_stop_watchdog` (the stop has finished)."""
+    timer = _stopping["timer"]
+    if timer is not None:
+        timer.cancel()
+    _stopping["timer"] = None
+    _stopping["server"] = None
+
+
+def _stop_all(
+    watcher: InboxWatcher | None, web_server: WebServer | None, server: PrefectServer | None
+) -> None:
+    """Stop the inbox, the web pages, Prefect's senders and the Prefect server, in that
+    order, within :data:`STOP_SECONDS` together (each step's time is logged)."""
+    deadline = time.monotonic() + STOP_SECONDS
+
+    def left(most: float) -> float:
+        return max(0.5, min(most, deadline - time.monotonic()))
+
+    log.info("stopping: inbox watcher, web, prefect server")
+    steps: list[tuple[str, Any]] = [
+        ("inbox watcher", watcher and (lambda: watcher.stop(left(20)))),
+        ("web", web_server and (lambda: web_server.stop(left(10)))),
+        ("prefect senders", lambda: _drain_prefect_workers(left(5))),
+        ("prefect server", server and (lambda: server.stop(left(15)))),
+    ]
+    for name, step in steps:
+        if step:
+            began = time.monotonic()
+            step()
+            log.info("stopped %s in %.1f s", name, time.monotonic() - began)
+    log.info("stopped")
 
 
 def _refuse_second_serve(serve_file: Path) -> None:
@@ -552,6 +727,7 @@ def _serve(deployments: list[Any]) -> None:
     class _Runner(Runner):
         def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
             self._logger.info("SIGTERM received, shutting down")
+            arm_stop_watchdog()
             raise KeyboardInterrupt
 
     runner = _Runner(pause_on_shutdown=False)

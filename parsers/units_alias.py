@@ -191,3 +191,128 @@ def document_place(
             if spec.min_mentions and sum(text.count(m) for m in spec.markers) >= spec.min_mentions
         ]
     return named[0] if len(named) == 1 else None
+
+
+# -- scoping by administrative region ------------------------------------------------------
+#
+# "区发改委" in a 嘉定区 document and "区发改委" in a 浦东新区 document are two bodies; "上海市发展和
+# 改革委员会" is one body wherever it is written. A unit's *scoped key* puts the region a relative
+# name (one that starts with a level prefix: 区/市/县/省) refers to in front of it, taken from the
+# document's issuer (or title), and reduces a fully named unit to its lowest region:
+#   区发改委 in a document of 上海市嘉定区人民政府      -> 嘉定区发改委
+#   市发改委 in the same document                      -> 上海市发改委
+#   上海市嘉定区发展和改革委员会 anywhere              -> 嘉定区发改委
+#   浦东新区发改委 anywhere                            -> 浦东新区发改委
+# Only the lowest region is kept so a name typed without its city (嘉定区发改委) finds the units
+# the documents wrote relatively. Two districts of one name in two cities (朝阳区 of 北京 and of
+# 长春) therefore share keys; the alias table's places are not affected.
+
+#: One region at the start of a name: two to eight characters and a level (上海市, 浦东新区,
+#: 甘孜藏族自治州). Two characters at least, so 城市管理局 or 社区卫生服务中心 are not read as a
+#: region 城市 / 社区.
+_REGION_PART = re.compile(r"[^省市区县]{2,8}?(?:自治州|省|市|区|县)")
+
+
+@cache
+def _not_relative() -> tuple[str, ...]:
+    """Words that start with a level character without being one (市场, 区域), from the table."""
+    return tuple(_read_toml().get("not_relative", []))
+
+
+def region_parts(name: str) -> tuple[tuple[str, ...], int]:
+    """The regions a (normalized) name starts with, and where the rest of the name begins.
+
+    ``上海市嘉定区发改委`` -> ((上海市, 嘉定区), 6). A region followed by a character that makes
+    it a word (长三角区域, 上海市场) is not one.
+    """
+    parts: list[str] = []
+    pos = 0
+    while (m := _REGION_PART.match(name, pos)) is not None:
+        if name[m.end() - 1 : m.end() + 1] in _not_relative():
+            break
+        parts.append(m.group())
+        pos = m.end()
+    return tuple(parts), pos
+
+
+def document_scope(issuers: list[str] | tuple[str, ...] = (), title: str | None = None) -> str:
+    """The region a document's relative unit names refer to: its first issuer's regions
+    (上海市嘉定区人民政府 -> 上海市嘉定区), else its title's; "" when neither names one."""
+    for text in [*issuers, title or ""]:
+        normal = clean(text)
+        parts, _end = region_parts(normal)
+        if parts:
+            return "".join(parts)
+    return ""
+
+
+def _level_of(region: str) -> str:
+    return "州" if region.endswith("自治州") else region[-1]
+
+
+def _split_scope(name: str, scope: str) -> tuple[str, str, str] | None:
+    """(own region, level, name relative to it) of a unit, or None when it has no region.
+
+    A fully named unit carries its own lowest region; a relative one (区发改委) takes the
+    region of that level from ``scope`` (the document's :func:`document_scope`).
+    """
+    table = _table()
+    normal = _normal(name, table.rules)
+    parts, end = region_parts(normal)
+    if parts and end < len(normal):
+        level = _level_of(parts[-1])
+        return parts[-1], level, level + normal[end:]
+    if not scope or normal[:2] in _not_relative():
+        return None
+    level = next((p for p in table.level_prefixes if normal.startswith(p)), "")
+    if not level or len(normal) == len(level):
+        return None
+    scope_parts, _end = region_parts(clean(scope))
+    own = next((p for p in reversed(scope_parts) if _level_of(p) == level), None)
+    return (own, level, normal) if own else None
+
+
+def _qualify(own: str, level: str, key: str) -> str:
+    return own + key[len(level) :] if key.startswith(level) else own + key
+
+
+def _own_place(own: str, place: str | None) -> str | None:
+    """The alias-table place of a unit: the document's, else the one its own region names."""
+    return place if place is not None else document_place([own])
+
+
+def scoped_unit_key(name: str, scope: str = "", place: str | None = None) -> str:
+    """The unit's identity across documents: its alias key (:func:`unit_key`) in front of
+    which stands the region it belongs to (see the comment above ``_REGION_PART``).
+
+    ``scope`` is the document's region (:func:`document_scope`); without one (a name a user
+    typed) a relative name stays relative: "区发改委" is then any district's.
+    """
+    split = _split_scope(name, scope)
+    if split is None:
+        return unit_key(name, place)
+    own, level, relative = split
+    return _qualify(own, level, unit_key(relative, _own_place(own, place)))
+
+
+def scoped_unit_keys(name: str, scope: str = "", place: str | None = None) -> tuple[str, ...]:
+    """Every key a unit of a document answers to, for the rows alerts match on: the scoped
+    keys of all its names (:func:`unit_keys`) and, for a relative name, the place-free keys
+    too, so a subscription to a bare "区发改委" still hears of every district's."""
+    split = _split_scope(name, scope)
+    if split is None:
+        return unit_keys(name, place)
+    own, level, relative = split
+    keys = [_qualify(own, level, k) for k in unit_keys(relative, _own_place(own, place))]
+    return tuple(dict.fromkeys([*keys, *unit_keys(name, place)]))
+
+
+def scoped_unit_name(name: str, scope: str = "") -> str:
+    """The unit's name with its region, for links and forms: 区发改委 in a 嘉定区 document ->
+    嘉定区发改委; a fully named or unscoped unit as written (width and spaces normalized)."""
+    normal = clean(name)
+    split = _split_scope(name, scope)
+    if split is None or region_parts(normal)[0]:
+        return normal
+    own, level, _relative = split
+    return own + normal[len(level) :] if normal.startswith(level) else normal

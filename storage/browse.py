@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from parsers.units_alias import unit_key
+from parsers.units_alias import scoped_unit_key
 from storage.models import (
     Change,
     ChangeSet,
@@ -31,6 +31,8 @@ from storage.models import (
     TaskUnit,
     Version,
 )
+from storage.repo import unit_is
+from storage.search import contains, indexed, matching, rare
 
 #: Rows per page of every paginated list.
 PAGE_SIZE = 20
@@ -84,13 +86,7 @@ def as_dict(rows: Iterable[Any]) -> dict[Any, Any]:
     return {row[0]: row[1] for row in rows}
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _contains(column: Any, text: str) -> ColumnElement[bool]:
-    return column.like(_like(text), escape="\\")  # type: ignore[no-any-return]
+_contains = contains
 
 
 def _latest_version_ids(session: Session) -> Any:
@@ -122,41 +118,64 @@ def _latest_version_ids(session: Session) -> Any:
     )
 
 
-def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[bool]]:
-    """Each filter as a condition on (series, latest version id). Unit and alert filters are
-    ``IN (indexed subquery)`` (a rare unit is a few hundred rows, not a probe per series);
-    the text search looks at the latest version only."""
-    conds: list[ColumnElement[bool]] = []
+def _text_search(session: Session, q: str, latest: Any) -> ColumnElement[bool]:
+    """The documents page's search: the series' title/issuer, or its latest version's 文号/title
+    or one of that version's tasks contains ``q``.
+
+    For the versions and the tasks each: when a search index knows the word and it is not
+    everywhere (:func:`storage.search.rare`), the rows containing it come from the index and
+    the latest version id is looked up in that set; otherwise each series' latest version
+    (and its ~5 tasks) is probed by primary key. The 文号 and title were searched joined by a
+    space, so a ``q`` with a space keeps that probe.
+    """
     lv = aliased(Version, name="lv")
-    if f.q:
-        # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
-        # hashed it into a scan of every version's tasks.
-        in_text = (
-            select(Task.id)
-            .where(
-                Task.version_id == latest.c.vid,
-                or_(_contains(Task.title, f.q), _contains(Task.text, f.q)),
-            )
-            .limit(1)
-            .scalar_subquery()
-            .is_not(None)
-        )
-        # The latest version's 文号 and title as a scalar lookup by primary key (an EXISTS
-        # here became a scan of every version on PostgreSQL).
+    conds = [
+        _contains(Series.title, q),
+        _contains(Series.canonical_title, q),
+        _contains(Series.issuer, q),
+    ]
+    if " " not in q and rare(session, Version, q):
+        conds.append(latest.c.vid.in_(matching(session, Version, q)))
+    else:
+        # A scalar lookup by primary key (an EXISTS here became a scan of every version on
+        # PostgreSQL).
         meta = (
             select(func.coalesce(lv.doc_number, "") + " " + func.coalesce(lv.title, ""))
             .where(lv.id == latest.c.vid)
             .scalar_subquery()
         )
-        conds.append(
-            or_(
-                _contains(Series.title, f.q),
-                _contains(Series.canonical_title, f.q),
-                _contains(Series.issuer, f.q),
-                _contains(meta, f.q),
-                in_text,
+        conds.append(_contains(meta, q))
+    if rare(session, Task, q):
+        conds.append(latest.c.vid.in_(matching(session, Task, q, Task.version_id)))
+    else:
+        # LIMIT 1 keeps it a per-series lookup on tasks.version_id: as EXISTS, PostgreSQL
+        # hashed it into a scan of every version's tasks.
+        probe = (
+            select(Task.id)
+            .where(
+                Task.version_id == latest.c.vid,
+                or_(_contains(Task.title, q), _contains(Task.text, q)),
             )
+            .limit(1)
+            .scalar_subquery()
         )
+        conds.append(probe.is_not(None))
+    return or_(*conds)
+
+
+#: the latest version, joined when the list filters on its date
+_LATEST = aliased(Version, name="latest_version")
+
+
+def _document_conditions(
+    session: Session, f: DocumentFilters, latest: Any
+) -> list[ColumnElement[bool]]:
+    """Each filter as a condition on (series, latest version id). Unit and alert filters are
+    ``IN (indexed subquery)`` (a rare unit is a few hundred rows, not a probe per series);
+    the text search looks at the latest version only."""
+    conds: list[ColumnElement[bool]] = []
+    if f.q:
+        conds.append(_text_search(session, f.q, latest))
     if f.kind:
         conds.append(Series.kind == f.kind)
     if f.issuer:
@@ -166,15 +185,13 @@ def _document_conditions(f: DocumentFilters, latest: Any) -> list[ColumnElement[
             latest.c.vid.in_(
                 select(Task.version_id)
                 .join(TaskUnit, TaskUnit.task_id == Task.id)
-                .where(TaskUnit.unit_key == unit_key(f.unit))
+                .where(unit_is(f.unit))
             )
         )
-    if f.date_from or f.date_to:
-        vdate = select(lv.date).where(lv.id == latest.c.vid).scalar_subquery()
-        if f.date_from:
-            conds.append(vdate >= f.date_from)
-        if f.date_to:
-            conds.append(vdate <= f.date_to)
+    if f.date_from:
+        conds.append(_LATEST.date >= f.date_from)  # joined by list_documents
+    if f.date_to:
+        conds.append(_LATEST.date <= f.date_to)
     if f.has_alerts:
         conds.append(
             Series.id.in_(
@@ -196,7 +213,11 @@ def list_documents(session: Session, filters: DocumentFilters, page: int = 1) ->
     base = select(Series.id, latest.c.vid, func.count().over().label("total")).join(
         latest, latest.c.series_id == Series.id
     )
-    for cond in _document_conditions(filters, latest):
+    if filters.date_from or filters.date_to:
+        # A join, not a per-series subquery: the planner then reads the (wide) versions rows
+        # only for series that pass the cheaper filters (PostgreSQL read all 10k first).
+        base = base.join(_LATEST, _LATEST.id == latest.c.vid)
+    for cond in _document_conditions(session, filters, latest):
         base = base.where(cond)
     found = session.execute(
         base.order_by(latest.c.vid.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
@@ -304,6 +325,9 @@ class TimelineEntry:
     info_count: int
     is_new_document: bool
     summaries: list[str] = field(default_factory=list)
+    #: storage.hold: ``held`` (its alerts wait for the operator), ``released``, ``discarded``
+    hold_status: str | None = None
+    hold_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -371,6 +395,8 @@ def timeline(session: Session, series_id: int) -> list[TimelineEntry]:
             info_count=cs.info_count if cs else 0,
             is_new_document=bool(cs.is_new_document) if cs else False,
             summaries=summaries.get(cs.id, []) if cs else [],
+            hold_status=v.hold_status,
+            hold_reason=v.hold_reason,
         )
         for v, cs in rows
     ]
@@ -451,9 +477,10 @@ class UnitAssignment:
 
 
 def unit_history(session: Session, name: str, page: int = 1) -> Page:
-    """Changes that added or removed the unit (alias-resolved), newest first."""
+    """Changes that added or removed the unit (alias-resolved, scoped by region: the rows
+    ingest stores under the unit's scoped key), newest first."""
     page = max(1, page)
-    key = unit_key(name)
+    key = scoped_unit_key(name)
     base: Select[Any] = (
         select(
             Series.key,
@@ -544,7 +571,9 @@ def find_targets(
         .join(Version, Version.id == TargetRow.version_id)
         .join(Series, Series.id == Version.series_id)
     )
-    if metric:
+    if metric and indexed(session, TargetRow, metric):
+        stmt = stmt.where(TargetRow.id.in_(matching(session, TargetRow, metric)))
+    elif metric:
         stmt = stmt.where(_contains(TargetRow.metric, metric))
     if region:
         stmt = stmt.where(_contains(Series.issuer, region))
@@ -552,11 +581,7 @@ def find_targets(
         stmt = stmt.where(TargetRow.year == year)
     if unit:
         stmt = stmt.where(
-            exists(
-                select(TaskUnit.id).where(
-                    TaskUnit.task_id == TargetRow.task_id, TaskUnit.unit_key == unit_key(unit)
-                )
-            )
+            exists(select(TaskUnit.id).where(TaskUnit.task_id == TargetRow.task_id, unit_is(unit)))
         )
     stmt = stmt.order_by(Series.key, Version.seq, TargetRow.ord).limit(limit)
     return [TargetPoint(*r) for r in session.execute(stmt).all()]
@@ -598,23 +623,16 @@ def feed_entries(
             ChangeSet.id.in_(
                 select(Change.change_set_id)
                 .join(ChangeUnit, ChangeUnit.change_id == Change.id)
-                .where(ChangeUnit.unit_key == unit_key(unit))
+                .where(ChangeUnit.unit_key == scoped_unit_key(unit))
             )
         )
     if keyword:
-        # Two materialized id sets, then a walk down created_at: no per-row LIKE there.
+        # Two materialized id sets, then a walk down created_at: no per-row LIKE there. The
+        # changes containing the keyword come from the search index when there is one.
         stmt = stmt.where(
             or_(
                 ChangeSet.series_id.in_(select(Series.id).where(_contains(Series.title, keyword))),
-                ChangeSet.id.in_(
-                    select(Change.change_set_id).where(
-                        or_(
-                            _contains(Change.summary, keyword),
-                            _contains(Change.task_title, keyword),
-                            _contains(Change.task_text, keyword),
-                        )
-                    )
-                ),
+                ChangeSet.id.in_(matching(session, Change, keyword, Change.change_set_id)),
             )
         )
     rows = session.execute(stmt.limit(limit)).all()

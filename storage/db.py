@@ -165,6 +165,9 @@ def upgrade(engine: Engine | str) -> None:
                     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724917)")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+        from storage.search import forget
+
+        forget(eng)  # the search indexes may be new
     finally:
         if own:
             eng.dispose()

@@ -45,7 +45,7 @@ from parsers.diff import place_of
 from parsers.errors import RadarError
 from parsers.schema import ParsedDocument
 from parsers.schema import Target as TargetModel
-from parsers.units_alias import unit_key, unit_keys
+from parsers.units_alias import document_scope, scoped_unit_key, scoped_unit_keys, unit_key
 from storage.db import write_session
 from storage.hold import HELD, hold_reason
 from storage.identity import (
@@ -158,6 +158,7 @@ def _add_rows(session: Session, version: Version, parsed: ParsedDocument) -> Non
     """
     targets = [_target_dict(g, version.id, None, i) for i, g in enumerate(parsed.goals)]
     units: list[dict[str, Any]] = []
+    scope, place = scope_of(parsed), place_of(parsed)
     if parsed.tasks:
         task_ids = session.scalars(
             insert(Task).returning(Task.id, sort_by_parameter_order=True),
@@ -176,7 +177,13 @@ def _add_rows(session: Session, version: Version, parsed: ParsedDocument) -> Non
         ).all()
         for task_id, task in zip(task_ids, parsed.tasks, strict=True):
             units.extend(
-                {"task_id": task_id, "name": u.name, "unit_key": unit_key(u.name), "role": u.role}
+                {
+                    "task_id": task_id,
+                    "name": u.name,
+                    "unit_key": unit_key(u.name),
+                    "scoped_key": scoped_unit_key(u.name, scope, place),
+                    "role": u.role,
+                }
                 for u in task.units
             )
             targets.extend(
@@ -204,13 +211,23 @@ def _find_task(change: dict[str, Any], doc: ParsedDocument, side: str) -> Any:
     return None
 
 
+def scope_of(doc: ParsedDocument) -> str:
+    """The region relative unit names of ``doc`` belong to (区发改委 -> 嘉定区发改委)."""
+    return document_scope(doc.issuers, doc.title)
+
+
 def _change_units(
-    change: dict[str, Any], new_task: Any, old_task: Any, place: str | None = None
+    change: dict[str, Any],
+    new_task: Any,
+    old_task: Any,
+    place: str | None = None,
+    scope: str = "",
 ) -> list[ChangeUnit]:
     """added/removed units of a change, and the units of its task in either version.
 
     A unit of a body with two plaques in the document's place (成都: 市经信局 = 市新经济委) is
-    stored under the keys of all its names there, so a subscriber to either name matches.
+    stored under the keys of all its names there, so a subscriber to either name matches; a
+    unit named relatively (区发改委) under its scoped key (嘉定区发改委) and its bare one.
     """
     units: list[ChangeUnit] = []
     seen: set[tuple[str, str]] = set()
@@ -223,7 +240,7 @@ def _change_units(
             named += [(u.name, "task_unit") for u in task.units]
     named += [(n, "task_unit") for n in change.get("units") or [] if isinstance(n, str)]
     for name, relation in named:
-        for key in unit_keys(name, place):
+        for key in scoped_unit_keys(name, scope, place):
             if (key, relation) not in seen:
                 seen.add((key, relation))
                 units.append(ChangeUnit(unit_key=key, unit_name=name, relation=relation))
@@ -235,6 +252,7 @@ def _change_rows(
 ) -> list[Change]:
     rows: list[Change] = []
     place = place_of(old) or place_of(new)
+    scope = scope_of(new) or scope_of(old)
     for i, change in enumerate(changes):
         new_task = _find_task(change, new, "after")
         old_task = _find_task(change, old, "before")
@@ -249,7 +267,7 @@ def _change_rows(
             summary=change.get("summary"),
             payload=change,
         )
-        row.units = _change_units(change, new_task, old_task, place)
+        row.units = _change_units(change, new_task, old_task, place, scope)
         rows.append(row)
     return rows
 

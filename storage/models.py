@@ -177,7 +177,10 @@ class Task(Base):
 
 
 class TaskUnit(Base):
-    """A unit named for a task: ``name`` as written, ``unit_key`` alias-normalized for joins."""
+    """A unit named for a task: ``name`` as written, ``unit_key`` alias-normalized for joins,
+    ``scoped_key`` the same with the region it belongs to (区发改委 in a 嘉定区 document ->
+    嘉定区发改委; :func:`parsers.units_alias.scoped_unit_key`, migration 0004): the unit page's
+    identity, so two districts' 区发改委 are two units."""
 
     __tablename__ = "task_units"
 
@@ -185,6 +188,7 @@ class TaskUnit(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(Text)
     unit_key: Mapped[str] = mapped_column(String(200), index=True)
+    scoped_key: Mapped[str] = mapped_column(String(200), index=True)
     role: Mapped[str] = mapped_column(String(20))
 
     task: Mapped[Task] = relationship(back_populates="units")
@@ -262,7 +266,11 @@ class Change(Base):
 
 class ChangeUnit(Base):
     """Units a change concerns: ``added``/``removed`` by it, or ``task_unit`` (responsible for
-    the changed task in either version), so unit subscriptions are a join, not a JSON scan."""
+    the changed task in either version), so unit subscriptions are a join, not a JSON scan.
+
+    One row per key the unit answers to: its scoped key (嘉定区发改委) and, for a name written
+    relatively, the place-free one (区发改委) — a subscription to 嘉定区发改委 matches only the
+    first, one to a bare 区发改委 every district's (:func:`parsers.units_alias.scoped_unit_keys`)."""
 
     __tablename__ = "change_units"
 

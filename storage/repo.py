@@ -10,11 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from parsers.schema import ParsedDocument
-from parsers.units_alias import unit_key
+from parsers.units_alias import region_parts, scoped_unit_key
 from storage.errors import SeriesNotFound, VersionNotFound
 from storage.identity import canonical_title
 from storage.models import (
@@ -56,6 +56,9 @@ class VersionInfo:
     alert_count: int
     info_count: int
     is_new_document: bool
+    #: None for a normal version; ``held``/``released``/``discarded`` (storage.hold) with why.
+    hold_status: str | None = None
+    hold_reason: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -158,6 +161,8 @@ def _info(row: Any) -> VersionInfo:
         alert_count=row[6] or 0,
         info_count=row[7] or 0,
         is_new_document=bool(row[8]),
+        hold_status=v.hold_status,
+        hold_reason=v.hold_reason,
     )
 
 
@@ -212,13 +217,39 @@ def list_series(session: Session) -> list[SeriesInfo]:
     ]
 
 
+def unit_is(unit_name: str) -> ColumnElement[bool]:
+    """``task_units`` rows of the unit called ``unit_name`` (as a user or a link names it).
+
+    By scoped key: 嘉定区发改委 finds the 区发改委 of 嘉定区 documents and 上海市嘉定区发展和改革委员会,
+    not 浦东's 区发改委. A bare relative name (区发改委, no region) finds every such unit by its
+    place-free key, as a subscription to it does (alerts.matching)."""
+    key = scoped_unit_key(unit_name)
+    return or_(TaskUnit.scoped_key == key, TaskUnit.unit_key == key)
+
+
+def unit_places(session: Session, unit_name: str, *, limit: int = 50) -> list[str]:
+    """For a name without a region (区发改委): the scoped units documents wrote it for
+    (嘉定区发改委, 浦东新区发改委), so the unit page can send the reader to one of them."""
+    key = scoped_unit_key(unit_name)
+    if region_parts(key)[0]:
+        return []
+    stmt = (
+        select(TaskUnit.scoped_key)
+        .where(TaskUnit.unit_key == key, TaskUnit.scoped_key != key)
+        .distinct()
+        .order_by(TaskUnit.scoped_key)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 def tasks_for_unit(session: Session, unit_name: str, *, latest_only: bool = True) -> list[UnitTask]:
     """Tasks a unit is named for across all documents, in one query.
 
-    The unit is matched by alias key (区发改委 finds 区发展和改革委员会). With
-    ``latest_only`` only each series' current version counts (what the unit must do now).
+    The unit is matched by alias key, scoped by region (:func:`unit_is`: 区发改委 of a 嘉定区
+    document finds 嘉定区发展和改革委员会). With ``latest_only`` only each series' current
+    version counts (what the unit must do now).
     """
-    key = unit_key(unit_name)
     stmt = (
         select(
             Series.key,
@@ -236,7 +267,7 @@ def tasks_for_unit(session: Session, unit_name: str, *, latest_only: bool = True
         .join(Task, TaskUnit.task_id == Task.id)
         .join(Version, Task.version_id == Version.id)
         .join(Series, Version.series_id == Series.id)
-        .where(TaskUnit.unit_key == key)
+        .where(unit_is(unit_name))
         .order_by(Series.key, Version.seq, Task.ord, TaskUnit.id)
     )
     if latest_only:

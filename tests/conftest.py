@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,17 @@ from typing import Any
 import pytest
 
 PG_ENV = "TEST_DATABASE_URL"
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    """SIGTERM (``timeout``, CI cancelling a job) ends the session like Ctrl-C does: the
+    fixtures' teardowns run (serves and their Prefect servers are reaped) and so do the
+    atexit handlers (Prefect stops its ephemeral server). Python's default for SIGTERM
+    ends the process at once and left those servers running."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _interrupted)
 
 
 def pg_url() -> str | None:
@@ -128,3 +140,13 @@ def session_factory(engine: Any) -> Any:
     from storage.db import session_factory as make_factory
 
     return make_factory(engine)
+
+
+@pytest.fixture(autouse=True)
+def _reap_serve_processes() -> Iterator[None]:
+    """After each test, kill any ``radar serve`` it started that still runs, and that
+    serve's Prefect server (see tests/flows/service_helpers.py)."""
+    yield
+    from tests.flows.service_helpers import reap_all
+
+    reap_all()

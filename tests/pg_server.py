@@ -87,6 +87,18 @@ def _chown_tree(path: Path, user: str) -> None:
             os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
 
 
+def _locale_args() -> list[str]:
+    """C collation (byte order: LIKE 'prefix%' uses plain indexes) with a UTF-8 ctype when
+    the system has one, so pg_trgm sees Chinese characters as letters (storage.search);
+    otherwise ``--no-locale`` (the keyword searches then scan, with the same results)."""
+    try:
+        names = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
+    except OSError:
+        names = []
+    utf8 = next((n for n in names if n.lower() in ("c.utf8", "c.utf-8")), None)
+    return ["--locale=C", f"--lc-ctype={utf8}"] if utf8 else ["--no-locale"]
+
+
 def start(bin_dir: Path, base: Path, user: str | None) -> tuple[int, Path]:
     data = base / "data"
     sock = base / "sock"
@@ -105,7 +117,7 @@ def start(bin_dir: Path, base: Path, user: str | None) -> tuple[int, Path]:
                 "--auth=trust",
                 "-E",
                 "UTF8",
-                "--no-locale",
+                *_locale_args(),
             ],
         ),
         check=True,

@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.render import format_value, safe_url
+from parsers.units_alias import scoped_unit_name
 from storage.settings import load_settings
 
 #: Returns the app's sessionmaker (opened on first use).
@@ -61,8 +62,10 @@ def compare_url(key: str, a: int, b: int) -> str:
     return f"/compare/{quote(key, safe='')}?" + urlencode({"a": a, "b": b})
 
 
-def unit_url(name: str) -> str:
-    return "/units/" + quote(name, safe="")
+def unit_url(name: str, scope: str = "") -> str:
+    """The unit page of ``name`` as written in a document of region ``scope``: a relative name
+    links to its region's unit (区发改委 in a 嘉定区 document -> /units/嘉定区发改委)."""
+    return "/units/" + quote(scoped_unit_name(name, scope), safe="")
 
 
 def subscribe_url(**filters: str | None) -> str:

@@ -27,6 +27,7 @@ from alerts.web.common import (
 from alerts.web.textdiff import AlignedTask, align
 from parsers.diff import diff_documents
 from parsers.schema import ParsedDocument
+from parsers.units_alias import document_scope
 from storage.browse import (
     DocumentFilters,
     RelatedDoc,
@@ -59,6 +60,8 @@ class DocumentView:
     related: list[RelatedDoc]
     sources: list[str]
     recipients: list[str] = field(default_factory=list)
+    #: the region its relative unit names belong to (unit links: 区发改委 -> 嘉定区发改委)
+    scope: str = ""
 
 
 @dataclass
@@ -71,6 +74,7 @@ class CompareView:
     infos: list[ChangeView]
     tasks: list[AlignedTask]
     versions: list[TimelineEntry]
+    scope: str = ""
 
 
 def _filters(
@@ -118,6 +122,7 @@ def load_document(session: Session, key: str) -> DocumentView | None:
         related=related_documents(session, series.id),
         sources=sources,
         recipients=list(parsed.get("recipients") or []),
+        scope=document_scope(list(parsed.get("issuers") or []), parsed.get("title")),
     )
 
 
@@ -174,6 +179,7 @@ def load_compare(session: Session, key: str, a: int | None, b: int | None) -> Co
         infos=[v for v in views if v.severity != "alert"],
         tasks=align(old_doc, new_doc),
         versions=sorted(entries, key=lambda e: e.seq),
+        scope=document_scope(new_doc.issuers, new_doc.title),
     )
 
 

@@ -21,9 +21,9 @@ from alerts.web.common import (
     session_scope,
     unit_url,
 )
-from parsers.units_alias import unit_key
+from parsers.units_alias import scoped_unit_key
 from storage.browse import Page, TargetPoint, find_targets, unit_history
-from storage.repo import UnitTask, tasks_for_unit
+from storage.repo import UnitTask, tasks_for_unit, unit_places
 
 
 @dataclass
@@ -33,6 +33,8 @@ class UnitView:
     tasks: list[UnitTask]
     names: list[str]
     history: Page
+    #: for a name without a region (区发改委): the regions' units of that name (嘉定区发改委, …)
+    places: list[str]
 
 
 @dataclass
@@ -46,10 +48,11 @@ def load_unit(session: Session, name: str, page_no: int) -> UnitView:
     tasks = tasks_for_unit(session, name)
     return UnitView(
         name=name,
-        key=unit_key(name),
+        key=scoped_unit_key(name),
         tasks=tasks,
         names=sorted({t.unit_name for t in tasks}),
         history=unit_history(session, name, page_no),
+        places=unit_places(session, name),
     )
 
 
@@ -110,6 +113,7 @@ def router(factory: FactoryGetter) -> APIRouter:
             "name": view.name,
             "key": view.key,
             "names": view.names,
+            "places": view.places,
             "tasks": view.tasks,
             "history": {
                 "total": view.history.total,

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
 from parsers.errors import RadarError
 
 if TYPE_CHECKING:  # pydantic and the schema load on first parse, not for ``radar --help``
+    import typer
+
     from parsers.schema import ParsedDocument
 
 
@@ -100,7 +100,28 @@ def _read(path: Path) -> bytes:
         raise InputError(f"{path}: permission denied") from None
 
 
+def run_parse(files: list[Path], as_json: bool) -> int:
+    """Parse ``files`` and print each (JSON, or the summary); 1 if any failed, else 0."""
+    failed = 0
+    for path, result in parse_files(files):
+        if isinstance(result, RadarError):
+            failed += 1
+            sys.stderr.write(f"radar: {result}\n")
+            continue
+        if as_json:
+            obj = result.to_json_dict()
+            if len(files) == 1:
+                sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+            else:
+                sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            print_summary(result, str(path))
+    return 1 if failed else 0
+
+
 def register(app: typer.Typer) -> None:
+    import typer
+
     @app.command("parse")
     def parse_cmd(
         files: list[Path] = typer.Argument(
@@ -111,20 +132,6 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Parse files into the common task/target schema."""
-        failed = 0
-        results = parse_files(files)
-        for path, result in results:
-            if isinstance(result, RadarError):
-                failed += 1
-                sys.stderr.write(f"radar: {result}\n")
-                continue
-            if as_json:
-                obj = result.to_json_dict()
-                if len(files) == 1:
-                    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-                else:
-                    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            else:
-                print_summary(result, str(path))
-        if failed:
-            raise typer.Exit(1)
+        code = run_parse(files, as_json)
+        if code:
+            raise typer.Exit(code)

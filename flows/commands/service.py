@@ -13,6 +13,8 @@ from typing import Any
 
 import typer
 
+from parsers.errors import RadarError
+
 
 def _print_poll(reports: list[dict[str, Any]]) -> None:
     for report in reports:
@@ -158,6 +160,34 @@ def _print_status(status: dict[str, Any]) -> None:
     )
 
 
+def _serve_until_stopped(
+    sources: Path | None, web: bool, web_port: int | None, prefect_port: int | None, echo: Any
+) -> int:
+    """Run serve; the exit code: 0 for a stop by SIGTERM/Ctrl-C at any stage, 1 (one line
+    on stderr) when it could not start."""
+    from flows.cli import debug_enabled
+    from flows.service import serve_forever
+
+    try:
+        serve_forever(
+            sources_file=sources,
+            web=web,
+            web_port=web_port,
+            prefect_port=prefect_port,
+            echo=echo,
+        )
+    except SystemExit as exc:  # the SIGTERM handler before the runner's own
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        return 0
+    except RadarError as exc:
+        if debug_enabled():
+            raise
+        sys.stderr.write(f"radar: {exc}\n")
+        return 1
+    return 0
+
+
 def register(app: typer.Typer) -> None:
     @app.command("status")
     def status_cmd(
@@ -219,8 +249,6 @@ def register(app: typer.Typer) -> None:
         """The long-running service: schedules, alert trigger, inbox watcher, web; stops on SIGTERM."""
         import logging
 
-        from flows.service import serve_forever
-
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         # One line per HTTP request (Prefect's client polls its API every few seconds)
         # would bury what matters in the serve log.
@@ -231,21 +259,16 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
 
-        serve_forever(
-            sources_file=sources,
-            web=web,
-            web_port=web_port,
-            prefect_port=prefect_port,
-            echo=echo,
-        )
+        code = _serve_until_stopped(sources, web, web_port, prefect_port, echo)
         # Everything was stopped in order; don't let Prefect's leftover background threads
-        # (which may retry against the server we just stopped) delay or fail the exit.
+        # (which may retry against the server we just stopped) delay or fail the exit —
+        # also when SIGTERM came before the runner took over, or start-up failed.
         import os
 
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(code)
 
     @app.command("demo")
     def demo_cmd() -> None:

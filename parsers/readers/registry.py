@@ -10,7 +10,16 @@ from importlib import import_module
 
 from parsers.errors import RadarError, UnsupportedFormat
 from parsers.readers.base import Extracted, Reader
-from parsers.readers.sniff import sniff
+from parsers.readers.sniff import quick_kind, sniff
+
+#: Each kind's reader: (module, function), imported on the kind's first file.
+READER_MODULES: dict[str, tuple[str, str]] = {
+    "pdf": ("parsers.readers.pdf", "read_pdf"),
+    "docx": ("parsers.readers.docx", "read_docx"),
+    "html": ("parsers.readers.html", "read_html"),
+    "txt": ("parsers.readers.txt", "read_txt"),
+    "legacy": ("parsers.readers.legacy", "read_legacy"),
+}
 
 
 def _lazy(module: str, name: str) -> Reader:
@@ -25,13 +34,13 @@ def _lazy(module: str, name: str) -> Reader:
     return read
 
 
-READERS: dict[str, Reader] = {
-    "pdf": _lazy("parsers.readers.pdf", "read_pdf"),
-    "docx": _lazy("parsers.readers.docx", "read_docx"),
-    "html": _lazy("parsers.readers.html", "read_html"),
-    "txt": _lazy("parsers.readers.txt", "read_txt"),
-    "legacy": _lazy("parsers.readers.legacy", "read_legacy"),
-}
+READERS: dict[str, Reader] = {kind: _lazy(*where) for kind, where in READER_MODULES.items()}
+
+
+def load_reader(data: bytes) -> None:
+    """Import the reader ``data`` will most likely need (its module's first import: pdfium,
+    lxml), so that a caller timing the parse times the parse, not the import."""
+    import_module(READER_MODULES[quick_kind(data)][0])
 
 
 def _named(filename: str | None, exc: RadarError) -> RadarError:

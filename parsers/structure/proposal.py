@@ -43,7 +43,9 @@ _NUMBER = (
 )
 _CN_NUM = "一二三四五六七八九十"
 _MEETING_SHAPE = re.compile(rf"(?:[{_CN_NUM}]+届|第[{_CN_NUM}]+次|[{_CN_NUM}]+次)")
-_MEETING_BODY = re.compile(r"人大|政协|人民代表大会|代表大会")
+# 中国人民政治协商会议 is the full name of 政协 (heldout yn_reply_yanshan124 "对中国人民政治协商会议
+# 砚山县九届委员会第三次会议第124号提案的答复"; heldout sn_reply_zizhou14's 政协…委员会 form).
+_MEETING_BODY = re.compile(r"人大|政协|人民代表大会|代表大会|政治协商会议")
 _MEETING_IN_BODY = re.compile(r"在([^，,。；;在]{4,40}?会议)(?:期间|上|中)?(?:提出|所提)")
 _MEETING_ANY = re.compile(
     rf"((?:政协|人大)?[\u4e00-\u9fff]{{0,8}}?第?[{_CN_NUM}]+届(?:全国)?(?:人大|政协|人民代表大会|委员会)?"
@@ -92,6 +94,13 @@ def _meeting_before(r: Reading, at: int) -> str | None:
         if k >= 0:
             start = k + len(opener)
             break
+    # In a body sentence the meeting follows 您在/你们在, and on a hijacked mirror it follows
+    # spam (heldout xx_reply_shuangshi70-mirror ``您在澳门…【投注官网平台】第十七届人民代表大会第二次
+    # 会议第70号``; yn_reply_yanshan4 ``您在砚山县第十六届人民代表大会第二次会议上提出的第4号``):
+    # a meeting name is one run of Chinese characters.
+    run = re.search(r"(?:(?:您|你们|你)?在)?([\u4e00-\u9fff]*)$", r.text[start:end])
+    if run:
+        start += run.start(1)
     span = r.text[start:end]
     if _MEETING_SHAPE.search(span) and _MEETING_BODY.search(span) and len(span) <= 40:
         return r.raw_span(start, end)
@@ -112,14 +121,20 @@ def _split_names(raw: str) -> list[str]:
     return [n[:-1] if n.endswith("等") and len(n) > 2 else n for n in names]
 
 
-def _org_proposer(r: Reading) -> str | None:
+def _org_proposer(r: Reading, following: str) -> str | None:
+    """An organisation in the salutation: a party/group name (民建…委员会: sh_other_sjtable-trad,
+    found cc_reply_2025D048), or any name with an organisation ending when the next paragraph
+    says the addressee proposed (heldout yn_reply_nanhua55 ``雨露乡委员小组:`` + ``你们在…
+    提出的《…的提案》``; found cc_reply_2025D048 ``民建长春市委员会:`` + ``贵会在…提出的``)."""
     v = mvocab()["proposal"]
     line = r.text.strip()
     if not line.endswith(("：", ":")) or len(line) > 32:
         return None
     name = line[:-1]
-    if any(name.startswith(p) for p in v["org_prefixes"]) and any(
-        name.endswith(s) for s in v["org_suffixes"]
+    if not any(name.endswith(s) for s in v["org_suffixes"]):
+        return None
+    if any(name.startswith(p) for p in v["org_prefixes"]) or re.match(
+        r"^(?:你们|贵会|贵单位|贵组|您们)[^。]{0,40}提出的", following
     ):
         return r.raw_span(0, len(name))
     return None
@@ -134,8 +149,8 @@ def proposers(paras: list[str], *, coordination: bool) -> list[str]:
             m = _SALUTATION.search(r.text)
             if m and m.start("names") <= 3:
                 return _split_names(r.raw_span(m.start("names"), m.end("names")))
-        for r in views:
-            org = _org_proposer(r)
+        for i, r in enumerate(views):
+            org = _org_proposer(r, views[i + 1].text if i + 1 < len(views) else "")
             if org:
                 return [org]
     for r in views:

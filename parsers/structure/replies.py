@@ -149,7 +149,9 @@ def _name_list(r: Reading, start: int) -> list[tuple[str, int]]:
         pos += 1
     while True:
         end = _agency_end(r.text, pos)
-        if end is None or re.search(r"[的由对在将从把被为是]", r.text[pos:end]):
+        if end is None or r.text[pos:end] in words("units", "suffixes"):
+            break  # a bare 单位/企业 names nobody
+        if re.search(r"[的由对在将从把被为是]", r.text[pos:end]):
             break
         name = re.sub(r"等(?:有关|相关)?(?:部门|单位)$", "", r.raw_span(pos, end))
         out.append((name, end))
@@ -160,7 +162,14 @@ def _name_list(r: Reading, start: int) -> list[tuple[str, int]]:
     return out
 
 
+_CLAUSE_OPEN = re.compile(
+    r"(?:^|[，,；;。])\s*(?:下一步|下步|今后|接下来|同时|在此基础上)?[，,]?\s*"
+    r"(?:[一二三四五六七八九十]+是)?\s*(请)?"
+)
+
+
 def _units(r: Reading, s: int, e: int, self_unit: str | None) -> list[Unit]:
+    """The bodies one sentence makes responsible (see the module docstring), in order."""
     v = mvocab()["units"]
     text = r.text
     units: list[Unit] = []
@@ -174,17 +183,65 @@ def _units(r: Reading, s: int, e: int, self_unit: str | None) -> list[Unit]:
     sentence = text[s:e]
     if self_unit and any(w in sentence for w in v["self_words"]):
         units.append(Unit(name=self_unit, role="lead"))
-    # The subject of a clause: "市公交公司将…", "国务院有关部门和山东省人民政府将…".
-    for m in re.finditer(r"(?:^|[，,；;。])\s*(?:下一步|下步|今后|接下来|同时)?\s*", sentence):
+    led = [(m.start(), m.end()) for w in v["lead_after"] for m in re.finditer(w, sentence)]
+    # The subject of a clause: "市公交公司将…", "国务院有关部门和山东省人民政府将…", and
+    # the bodies a notice asks (请X…); a subject that 配合s another body supports it.
+    for m in _CLAUSE_OPEN.finditer(sentence):
         names = _name_list(r, s + m.end())
-        if names and re.match(r"\s*(?:将|拟|要|负责|计划|会同)", text[names[-1][1] : e]):
+        if not names:
+            continue
+        after = text[names[-1][1] : e]
+        verb = re.match(r"\s*(将|拟|要|负责|计划|会同)", after)
+        if m.group(1) or verb:
+            helps = any(a >= names[-1][1] - s and a - (names[-1][1] - s) <= 6 for a, _ in led)
+            # ``各单位要…`` tells the addressees what to do: responsible, not a lead
+            # (pages/sh_notice_hfgny2021-3 truth; dev plans hb_caidian ``各责任单位要…``).
+            told = verb is not None and verb.group(1) == "要" and not m.group(1)
+            role = "support" if helps else "responsible" if told else "lead"
             for name, _ in names:
+                add(name, role)
+    for _, end in led:
+        for name, _ in _name_list(r, s + end):
+            if not _promote(units, name):
                 add(name, "lead")
     for role, key in (("support", "support_before"), ("responsible", "responsible_before")):
         for word in v[key]:
             for m in re.finditer(re.escape(word), sentence):
+                if _inside_word(sentence, m.start(), v["support_false"]):
+                    continue
                 for name, _ in _name_list(r, s + m.end()):
                     add(name, role)
+    return units
+
+
+def _promote(units: list[Unit], name: str) -> bool:
+    """Make an already named unit the lead (配合Y after Y was named elsewhere)."""
+    for i, u in enumerate(units):
+        if u.name == name:
+            units[i] = Unit(name=name, role="lead")
+            return True
+    return False
+
+
+def _inside_word(text: str, at: int, false_words: list[str]) -> bool:
+    """Whether position ``at`` lies inside one of ``false_words`` (参与 is not 与)."""
+    for w in false_words:
+        for m in re.finditer(re.escape(w), text):
+            if m.start() <= at < m.end():
+                return True
+    return False
+
+
+def sentence_units(text: str) -> list[Unit]:
+    """Units named by the sentences of a notice item that carries no unit annotation:
+    ``一是请市电力公司会同各有关单位…二是请市经济信息化委…`` (pages/sh_notice_hfgny2021-3;
+    dev plans sh_zjw_2024-02-01 ``请各区、相关管委会…``); the first role a body gets wins."""
+    r = reading(text)
+    units: list[Unit] = []
+    for s, e in _sentences(r):
+        for u in _units(r, s, e, None):
+            if all(x.name != u.name for x in units):
+                units.append(u)
     return units
 
 

@@ -31,7 +31,7 @@ from importlib import resources
 from parsers.readers.base import Extracted, Table
 from parsers.schema import Task, Unit
 from parsers.structure.outline import match_marker
-from parsers.structure.units import is_agency, split_names, unit_vocab
+from parsers.structure.units import is_agency, role_of, split_names, unit_vocab
 from parsers.targets import extract_targets
 from parsers.text import clean_paragraph, join_wrapped
 
@@ -77,7 +77,26 @@ def column_kind(header: str) -> tuple[str, str | None] | None:
             if kind == "task" and _YEAR.search(h):
                 return "detail", None  # 2024年工作任务: a per-year column
             return kind, role
-    return None
+    return _unit_label(h)
+
+
+_MEASURE = ("计量", "计算", "度量", "数量")
+
+
+def _unit_label(h: str) -> tuple[str, str | None] | None:
+    """A unit column the header list does not name: the open label grammar of the inline
+    annotations (a role word or any verb + a head noun, ``units.toml`` [labels]), so the
+    header vocabulary is not a closed list. 推进单位 (sh_ja 重点任务清单) and 负责部门
+    (sc_suining 任务分解表) are responsible, 协助单位 (cn_yllc 任务分解表) support; a
+    person head (责任领导) is a person column."""
+    v = unit_vocab()
+    if any(h.endswith(w) for w in v.person_heads):
+        return "person", None
+    head = next((w for w in v.heads if h.endswith(w)), None)
+    # A bare head (单位) or 计量单位 is a measure column of an indicator table, not a unit column.
+    if head is None or not 0 < len(h) - len(head) <= 6 or h.startswith(_MEASURE):
+        return None
+    return "units", role_of(h)
 
 
 @dataclass

@@ -198,13 +198,16 @@ def _split_conjunction(name: str) -> list[str]:
     """``市级各有关部门及各县市区政府`` -> two names, when both sides are agencies by form
     (市住房和城乡建设管理委员会 stays one: 市住房 is not an agency). A bare head noun after
     the conjunction is the left name's own head, not a second agency: 各相关部门和单位 is
-    one collective name (各相关部门 and 各相关单位), not 各相关部门 + 单位."""
+    one collective name (各相关部门 and 各相关单位, sh_jtw_2024-12-31), not 各相关部门 + 单位;
+    相关部门和街镇 (heldout sh_fxjs) is two."""
     v = unit_vocab()
     for conj in v.conjunctions:
         idx = name.find(conj, 2)
         if idx > 0:
             left, right = _clean_name(name[:idx]), name[idx + 1 :]
-            bare_head = _clean_name(right) in v.suffixes
+            # Only a label head (单位, 部门, 机构…) shares the left name's modifier; a level
+            # such as 街镇 is a collective of its own (heldout sh_fxjs 相关部门和街镇).
+            bare_head = _clean_name(right) in v.heads
             if is_agency(left) and is_agency(_clean_name(right)) and not bare_head:
                 return [left, *_split_conjunction(right)]
     return [name]

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from storage.db import make_engine
 from storage.models import Base
+from storage.search import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,  # the search indexes live outside the models
     )
     with context.begin_transaction():
         context.run_migrations()

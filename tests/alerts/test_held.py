@@ -84,3 +84,28 @@ def test_5_to_1_tasks_is_held_then_released_by_the_operator(
     assert released.exit_code == 0, released.output
     send_due(subscribed)
     assert _recipients(alert_env) == sorted([ADMIN, "all@example.org", "data@example.org"])
+
+
+def test_history_and_show_mark_a_held_version(subscribed: Any) -> None:
+    """An operator reading `radar history`/`show` sees that a version's alerts were held."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result, _ = _store(subscribed, b"v2", _plan(1))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["history", result.series_key, "--json"])
+    assert listed.exit_code == 0, listed.output
+    statuses = [(v["seq"], v["hold_status"]) for v in json.loads(listed.output)]
+    assert statuses == [(1, None), (2, "held")]
+    table = runner.invoke(app, ["history", result.series_key], env={"COLUMNS": "200"})
+    assert "HELD" in table.output
+    assert "v2 is held (tasks dropped from 5 to 1): see `radar held list`" in table.output
+    shown = runner.invoke(app, ["show", result.series_key])
+    assert shown.exit_code == 0, shown.output
+    assert f"radar held release {result.version_id}" in shown.output
+    runner.invoke(app, ["held", "discard", str(result.version_id)])
+    table = runner.invoke(app, ["history", result.series_key], env={"COLUMNS": "200"})
+    assert "discarded after a hold" in table.output

@@ -1,4 +1,8 @@
-"""The JSON webhook channel against a real HTTP receiver on 127.0.0.1."""
+"""The JSON webhook channel against a real HTTP receiver on 127.0.0.1.
+
+Local delivery needs ``RADAR_ALLOW_PRIVATE_NETWORKS=1`` (the operator's allow-list setting),
+as for the fetcher's tests; without it every private or loopback target is refused.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from alerts import webhook
 from alerts.dispatch import send_due
-from alerts.errors import InvalidFilter
+from alerts.errors import InvalidFilter, PermanentDeliveryError, TemporaryDeliveryError
 from alerts.subscriptions import subscribe
 from alerts.transport import OutboxTransport
 from storage.db import write_session
@@ -101,3 +106,60 @@ def test_webhook_to_a_private_address_is_refused_and_bad_urls_rejected(
         for bad in ("ftp://example.org/x", "javascript:alert(1)", "https://user:pw@example.org/"):
             with pytest.raises(InvalidFilter):
                 subscribe(session, "x@example.org", webhook_url=bad)
+
+
+def _post(url: str, *, allow_private: bool, resolver: Any = None) -> None:
+    webhook.post(
+        url,
+        {"schema": "radar.alert/1"},
+        secret="s",
+        delivery_id="<t@radar>",
+        allow_private=allow_private,
+        resolver=resolver,
+    )
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "10.0.0.5", "192.168.1.1", "169.254.169.254", "[::1]", "0x7f000001", "127.1"],
+)
+def test_webhook_to_private_and_loopback_literals_is_refused(receiver: Receiver, host: str) -> None:
+    port = receiver.server.server_address[1]
+    with pytest.raises(PermanentDeliveryError, match="non-public"):
+        _post(f"http://{host}:{port}/hooks", allow_private=False)
+    assert receiver.posts == []
+
+
+def test_webhook_host_resolving_to_any_private_address_is_refused(receiver: Receiver) -> None:
+    """The fetcher's guard: every resolved address is checked (a public one first does not help)."""
+    port = receiver.server.server_address[1]
+    dns = {"hooks.example": ["93.184.216.34", "127.0.0.1"]}
+    with pytest.raises(PermanentDeliveryError, match="loopback"):
+        _post(f"http://hooks.example:{port}/x", allow_private=False, resolver=lambda h, p: dns[h])
+    assert receiver.posts == []
+
+
+def test_webhook_connects_to_the_checked_address_only(receiver: Receiver) -> None:
+    """DNS rebinding: the host is resolved once, by the guard, and the connection goes to that
+    address; a second answer (here: an unroutable one) would never be asked for. The name
+    ``hooks.example`` does not exist in real DNS, so the POST arriving proves the pinning."""
+    port = receiver.server.server_address[1]
+    answers = [["127.0.0.1"], ["203.0.113.9"]]  # check, then what a rebinding DNS would say
+    calls: list[str] = []
+
+    def rebinding(host: str, _port: int) -> list[str]:
+        calls.append(host)
+        return answers[len(calls) - 1]
+
+    _post(f"http://hooks.example:{port}/x", allow_private=True, resolver=rebinding)
+    assert calls == ["hooks.example"]
+    [(headers, _body)] = receiver.posts
+    assert headers["Host"] == f"hooks.example:{port}"
+
+
+def test_unresolvable_webhook_host_is_retried_later() -> None:
+    def nxdomain(host: str, _port: int) -> list[str]:
+        raise OSError("Name or service not known")
+
+    with pytest.raises(TemporaryDeliveryError, match="cannot resolve"):
+        _post("https://hooks.invalid/x", allow_private=False, resolver=nxdomain)

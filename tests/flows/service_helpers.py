@@ -31,29 +31,83 @@ def radar_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+#: Every serve a test started, with the Prefect home whose server it launches: the
+#: autouse fixture in tests/conftest.py reaps them after each test, also when the test
+#: failed or timed out half-way (two Prefect servers once outlived their test run).
+_STARTED: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+
+def prefect_home_of(env: dict[str, str]) -> Path:
+    """Where serve keeps its Prefect home for ``env`` (as ``flows.prefect_env`` decides)."""
+    if env.get("PREFECT_HOME"):
+        return Path(env["PREFECT_HOME"])
+    radar_home = env.get("RADAR_HOME") or str(Path(env["HOME"]) / ".radar")
+    return Path(radar_home) / "prefect"
+
+
+def track(process: subprocess.Popen[bytes], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Register a serve process for :func:`reap_all`; returns it."""
+    _STARTED.append((process, prefect_home_of(env)))
+    return process
+
+
 def start_serve(
     home: Path, env: dict[str, str], *args: str, web_port: int | None = None
 ) -> subprocess.Popen[bytes]:
     log = (home / "serve.log").open("wb")
     web = ["--web-port", str(web_port)] if web_port else ["--no-web"]
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "serve", *web, *args],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: a kill takes its children too
     )
+    return track(process, env)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> int:
+    """SIGTERM and wait; after ``timeout`` seconds kill serve's process group and the
+    Prefect server it started (its own session), so nothing outlives the test."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            _kill_group(process.pid)
             process.wait()
+    for started, prefect_home in _STARTED:
+        if started is process:
+            _stop_prefect_server(prefect_home)
     return process.returncode
+
+
+def reap_all() -> None:
+    """Kill whatever a test's serves left running (see :data:`_STARTED`)."""
+    while _STARTED:
+        process, prefect_home = _STARTED.pop()
+        if process.poll() is None:
+            _kill_group(process.pid)
+            process.wait()
+        _stop_prefect_server(prefect_home)
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL ``pid``'s process group if it leads one, else ``pid`` alone."""
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _stop_prefect_server(prefect_home: Path) -> None:
+    from flows.service import stop_stale_server
+
+    stop_stale_server(prefect_home, timeout=10)
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float, log: Path) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,81 @@ def test_parse_does_not_import_prefect() -> None:
         check=False,
     )
     assert proc.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_hot_commands_skip_typer_and_print_what_typer_would() -> None:
+    """``radar parse FILE`` runs without building the typer app; the same command through
+    typer (``--debug`` first sends it there) prints the same bytes."""
+    code = (
+        "import sys; from flows.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('typer' in sys.modules, 'click' in sys.modules, file=sys.stderr)"
+    )
+    pdf = str(SEEDS / "004_2276e3ffef9e3d8c.pdf")
+    outputs = []
+    for args in (["parse", pdf, "--json"], ["--debug", "parse", pdf, "--json"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        outputs.append((proc.stdout, proc.stderr.strip().splitlines()[-1]))
+    (lean, lean_imports), (typer_out, typer_imports) = outputs
+    assert lean == typer_out and json.loads(lean)["proposal"]["number"] == "343"
+    assert lean_imports == "False False"
+    assert typer_imports == "True False"  # typer >= 0.20 vendors click as typer._click
+
+
+def test_lean_reading_leaves_anything_unusual_to_typer() -> None:
+    from flows.cli import lean_args
+
+    assert lean_args(["parse", "a.pdf", "--json"]) == ("parse", ["a.pdf"], {"--json": True})
+    assert lean_args(["ingest", "--series", "k", "a.txt"]) == (
+        "ingest",
+        ["a.txt"],
+        {"--series": "k"},
+    )
+    for args in (
+        ["parse"],
+        ["parse", "--help"],
+        ["parse", "--jsn", "a.pdf"],
+        ["ingest", "a.txt", "--series"],
+        ["ingest", "--series", "--json", "a.txt"],
+        ["--debug", "parse", "a.pdf"],
+        ["diff", "a", "b"],
+    ):
+        assert lean_args(args) is None, args
+
+
+def test_a_local_one_file_ingest_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """No typer (lean path), no rich (plain lines into a pipe), no Prefect (no server to
+    report to), no alembic (the database is at head), no fetch or template stack."""
+    code = (
+        "import sys; from flows.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('typer', 'rich', 'prefect', 'alembic', 'requests', 'jinja2', 'bs4')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules) or '-', file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RADAR_", "PREFECT_"))}
+    env.update(HOME=str(tmp_path), RADAR_HOME=str(tmp_path / "radar"))
+    txt = str(SEEDS / "002_152408040e809265.txt")
+    first = subprocess.run(
+        [sys.executable, "-c", code, "ingest", txt],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(
+        [sys.executable, "-c", code, "ingest", str(SEEDS / "004_2276e3ffef9e3d8c.pdf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "new series" in again.stdout
+    assert again.stderr.strip().splitlines()[-1] == "-"

@@ -19,7 +19,7 @@ import pytest
 
 from flows.service import free_port
 from tests.flows.conftest import SEEDS
-from tests.flows.service_helpers import ROOT, stop, wait_for
+from tests.flows.service_helpers import ROOT, stop, track, wait_for
 
 RUN_RADAR = "import sys; from flows.cli import main; main(sys.argv[1:])"
 
@@ -146,6 +146,13 @@ def test_config_errors_are_one_line_before_anything_starts(tmp_path: Path) -> No
     assert line.startswith(f"radar: {sources}: invalid TOML")
     assert time.monotonic() - started < 30  # not after a Prefect server's start-up
     assert not (tmp_path / ".radar" / "radar.db").exists()  # nothing half-written
+    # serve reads the file after it is ready (with its deployments), but checks it first.
+    env = fresh_env(tmp_path, RADAR_PREFECT_PORT=str(free_port()), RADAR_WEB_PORT=str(free_port()))
+    proc = radar(env, "serve", "--sources", str(sources))
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"radar: {sources}: invalid TOML")
+    assert not (tmp_path / ".radar" / "prefect" / "server.log").exists()  # nothing started
 
 
 def test_the_secret_is_generated_per_home_and_the_old_default_is_refused(
@@ -234,12 +241,16 @@ def test_serve_prints_urls_its_ui_reaches_its_api_and_cli_runs_go_through_it(
     env = fresh_env(tmp_path, RADAR_PREFECT_PORT=str(prefect_port), RADAR_WEB_PORT=str(web_port))
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", RUN_RADAR, "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        process = track(
+            subprocess.Popen(
+                [sys.executable, "-c", RUN_RADAR, "serve"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ),
+            env,
         )
     try:
         text = wait_for(

@@ -148,6 +148,26 @@ def test_slow_page_times_out_and_is_recorded_without_stopping_the_others(
         assert state is not None and state.failures == 1
 
 
+def test_a_listing_longer_than_max_links_is_worked_through_then_remembered(
+    polling: Path, site: Any
+) -> None:
+    """max_links caps one poll, not the source: the next poll takes the links never fetched
+    (the listing's first links would otherwise be offered for ever and the rest never
+    fetched), and once every link is seen the listing is remembered like any other."""
+    from flows.poll_flow import poll_sources
+
+    polling.write_text(polling.read_text(encoding="utf-8") + "max_links = 3\n", encoding="utf-8")
+    [first] = poll_sources(str(polling))
+    assert (len(first["ingested"]), first["overflow"]) == (3, 1)
+    [second] = poll_sources(str(polling))
+    assert second["listing_not_modified"] is False
+    assert (len(second["ingested"]), second["unchanged"], second["overflow"]) == (1, 2, 0)
+    done = {i["url"] for i in [*first["ingested"], *second["ingested"]]}
+    assert len(done) == 4
+    [third] = poll_sources(str(polling))
+    assert third["listing_not_modified"] is True and third["ingested"] == []
+
+
 def test_batch_run_ingests_its_links_and_fails_naming_the_bad_one(polling: Path, site: Any) -> None:
     """``ingest-links`` (a work pool's batch of a poll) in one flow run: the good links are
     stored, the run fails naming the bad one, and a second run finds the good ones

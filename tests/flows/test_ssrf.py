@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from alerts.ssrf import SSRFGuard, UnsafeAddress, blocked_reason, parse_inet_aton
 from flows.fetch import Fetcher, FetchRefused, SourceUnavailable
 from flows.site_fixture import FixtureSite
-from flows.ssrf import SSRFGuard, UnsafeAddress, blocked_reason, parse_inet_aton
 
 PUBLIC_IP = "93.184.216.34"
 

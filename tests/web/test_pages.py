@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from markupsafe import escape
 from sqlalchemy import select
 
 from alerts.matching import queue_for_change_set
@@ -161,3 +162,25 @@ def test_subscribe_buttons_prefill_the_form(web_server: HttpServer, session_fact
     form = httpx.get(f"{web_server.base}/subscribe?unit=市数据局&series=cd-metaverse", timeout=20)
     assert 'name="unit" value="市数据局"' in form.text
     assert 'name="series" value="cd-metaverse"' in form.text
+
+
+def test_a_held_version_is_marked_on_the_document_page(
+    web_server: HttpServer, session_factory: Any
+) -> None:
+    """A version held as broken-looking (a WAF page served at the plan's place) says so in
+    the timeline, page and JSON, so a reader does not take its empty task list for the plan."""
+    from parsers import parse_bytes
+    from storage.ingest import ingest
+
+    ingest_seed(session_factory, V1)
+    waf = Path(__file__).resolve().parents[1] / "fixtures" / "hostile" / "waf_challenge.html"
+    data = waf.read_bytes()
+    ingest(session_factory, data, parse_bytes(data, waf.name), series_key="cd-metaverse")
+    doc = _get(web_server, "/api/documents/cd-metaverse")
+    newest, first = doc["timeline"]
+    assert newest["hold_status"] == "held" and newest["hold_reason"]
+    assert first["hold_status"] is None
+    page = httpx.get(f"{web_server.base}/documents/cd-metaverse", timeout=20)
+    assert "已暂扣提醒" in page.text
+    assert str(escape(newest["hold_reason"])) in page.text
+    assert "第2版疑似异常，已暂扣" in page.text

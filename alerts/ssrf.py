@@ -1,4 +1,10 @@
-"""The address guard: which URLs the fetcher may connect to, and where exactly it connects.
+"""The address guard: which URLs the fetcher and the webhook channel may connect to, and where
+exactly they connect.
+
+It lives in ``alerts`` (not ``flows``) because both outbound HTTP clients need the same guard
+and the layering is ``flows -> alerts -> storage -> parsers``: the fetcher (``flows.fetch``)
+imports it from here, the webhook channel (``alerts.webhook``) could not import it from
+``flows``. One home, so a fix to the address rules protects both.
 
 A source URL comes from a config file, and every link and redirect after it comes from a web
 page we do not control, so a hostile (or merely confused) page could point the fetcher at
@@ -16,7 +22,8 @@ The guard therefore:
    answer "public" to the check and "127.0.0.1" to the connection (DNS rebinding).
 
 ``RADAR_ALLOW_PRIVATE_NETWORKS=1`` (``allow_private=True``) lifts step 3 only: intranet
-deployments and local tests still get the scheme check and address pinning.
+deployments (and intranet webhook receivers) and local tests still get the scheme check and
+address pinning.
 """
 
 from __future__ import annotations
@@ -271,7 +278,7 @@ class SSRFGuard:
                 if reason:
                     raise UnsafeAddress(
                         f"{url}: {host} -> {address} is a {reason}; refused "
-                        "(set RADAR_ALLOW_PRIVATE_NETWORKS=1 for intranet sources)",
+                        "(set RADAR_ALLOW_PRIVATE_NETWORKS=1 for intranet hosts)",
                         url=url,
                     )
         # Prefer IPv4: fixture servers and most government sites listen there.
