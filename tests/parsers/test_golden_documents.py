@@ -71,6 +71,20 @@ def _matches(truth: dict[str, Any], title: str, text: str) -> bool:
     return False
 
 
+def pair_tasks(wanted: list[dict[str, Any]], tasks: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Each truth task found among ``tasks`` with its hit, in truth order, and the parsed
+    tasks no truth task took. A task the truth does not mark optional must be found."""
+    unused, pairs = list(tasks), []
+    for want in wanted:
+        hit = next((t for t in unused if _matches(want, t.title, t.text)), None)
+        if hit is None:
+            assert want.get("optional"), f"task missed: {want['number']}{want['title']}"
+            continue
+        unused.remove(hit)
+        pairs.append((want, hit))
+    return pairs, unused
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_golden_agrees_with_truth(name: str) -> None:
     """The reviewed golden keeps the hand-written truth: tasks, unit sets, roles."""
@@ -78,13 +92,8 @@ def test_golden_agrees_with_truth(name: str) -> None:
     path = _source(name)
     tasks = parse_bytes(path.read_bytes(), filename=path.name).tasks
     ignore = truth.get("ignore_after")
-    unused = list(tasks)
-    for want in truth["tasks"]:
-        hit = next((t for t in unused if _matches(want, t.title, t.text)), None)
-        if hit is None:
-            assert want.get("optional"), f"task missed: {want['number']}{want['title']}"
-            continue
-        unused.remove(hit)
+    pairs, unused = pair_tasks(truth["tasks"], tasks)
+    for want, hit in pairs:
         if want.get("optional"):
             continue
         names = {unicodedata.normalize("NFKC", u.name) for u in hit.units}

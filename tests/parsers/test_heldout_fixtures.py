@@ -22,6 +22,7 @@ import pytest
 
 from parsers import ParsedDocument, parse_bytes
 from parsers.units_alias import unit_key
+from tests.parsers.test_golden_documents import pair_tasks
 from tests.parsers.test_replies import FIELDS, _got, _ok, norm
 
 HELD = Path(__file__).resolve().parents[1] / "fixtures" / "heldout"
@@ -156,22 +157,6 @@ def test_reply_titled_without_guan_yu_whole_document() -> None:
 # Plans -------------------------------------------------------------------------------------
 
 
-def _key(s: str) -> str:
-    return "".join(
-        ch for ch in unicodedata.normalize("NFKC", s) if unicodedata.category(ch)[0] in "LN"
-    )
-
-
-def _matches(want: dict[str, Any], title: str, text: str) -> bool:
-    got = _key(title)
-    for w in map(_key, [want["title"], *want.get("alt_titles", [])]):
-        if got and (got.startswith(w) or (w.startswith(got) and len(got) >= 6)):
-            return True
-        if w and _key(text).startswith(w):
-            return True
-    return False
-
-
 def _names(units: list[str]) -> set[str]:
     return {unicodedata.normalize("NFKC", u) for u in units}
 
@@ -180,15 +165,9 @@ def _check_plan(truth: Path) -> None:
     want, doc = _truth(truth), parsed(truth)
     assert norm(want["title_contains"]) in norm(doc.title)
     assert (doc.doc_number, doc.date) == (want["doc_number"], want["date"])
-    unused = list(doc.tasks)
-    by_title = {}
-    for w in want["tasks"]:
-        hit = next((t for t in unused if _matches(w, t.title, t.text)), None)
-        if hit is None:
-            assert w.get("optional"), f"task missed: {w['number']}{w['title']}"
-            continue
-        unused.remove(hit)
-        by_title[w["title"]] = hit
+    pairs, unused = pair_tasks(want["tasks"], doc.tasks)
+    by_title = {w["title"]: hit for w, hit in pairs}
+    for w, hit in pairs:
         if w.get("optional"):
             continue
         assert _names([u.name for u in hit.units]) == _names(w["units"]), w["title"]
