@@ -49,9 +49,12 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         # always deferred and cannot be made IMMEDIATE).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # The busy timeout first: on a new file, switching to WAL needs the database lock, and
+        # while another process's first migration holds it the switch must wait, not fail
+        # at once with "database is locked" (test_migrations' two-process test, under load).
+        cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
         # WAL + NORMAL: a commit is durable against a crash of the process, not of the OS
         # (the documented trade-off); fsync happens at checkpoints.
         cur.execute("PRAGMA synchronous=NORMAL")
